@@ -1,0 +1,67 @@
+"""Options shared by every subcommand that builds a grounder (locate, eval, do, agent, serve)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def add_model_options(parser: argparse.ArgumentParser, default_model: str = "ocr") -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", "-m", default=default_model, help=f"grounder name (`ground models`; default {default_model})")
+    group.add_argument("--model-path", metavar="DIR_OR_ID", help="weights: a local directory or a hub id")
+    group.add_argument("--device", help="cuda, cuda:1, cpu (default: cuda when available)")
+    group.add_argument("--dtype", help="bfloat16, float16, float32 (default: bf16 on CUDA, fp32 on CPU)")
+    group.add_argument("--max-pixels", type=int, help="largest image the model sees, in pixels (trades accuracy for memory)")
+    group.add_argument("--base-url", action="append", help="OpenAI-compatible endpoint; repeat to spread over replicas")
+    group.add_argument("--api-key", help="bearer token for --base-url (default: $OPENAI_API_KEY)")
+    group.add_argument("--model-name", help="the model name the endpoint serves")
+    group.add_argument(
+        "--option", "-O", action="append", default=[], metavar="KEY=VALUE",
+        help="any other backend option (VALUE read as JSON when it parses, else as a string)",
+    )
+    zoom = parser.add_argument_group("zoom")
+    zoom.add_argument(
+        "--zoom", action=argparse.BooleanOptionalAction, default=None,
+        help="refine on magnified crops (default: the model's measured default)",
+    )
+
+
+def _option_pairs(pairs: list[str]) -> dict[str, Any]:
+    from grounding.errors import OptionError
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise OptionError(f"--option expects KEY=VALUE, got {pair!r}")
+        try:
+            options[key.strip().replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip().replace("-", "_")] = value
+    return options
+
+
+def backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        "model": args.model_path,
+        "device": args.device,
+        "dtype": args.dtype,
+        "max_pixels": args.max_pixels,
+        "base_url": args.base_url,
+        "api_key": args.api_key,
+        "model_name": args.model_name,
+    }
+    options.update(_option_pairs(args.option))
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def zoom_setting(args: argparse.Namespace) -> Any:
+    return args.zoom
+
+
+def grounder_from_args(args: argparse.Namespace):
+    import grounding
+
+    return grounding.load(args.model, zoom=zoom_setting(args), **backend_options(args))

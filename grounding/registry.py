@@ -1,0 +1,120 @@
+"""Grounders by name: `register` them, `load(name, **options)` them, `available()` lists them.
+
+Built-in backends register themselves when their module is imported; those modules import nothing heavy at the top,
+so listing names stays fast. Third-party packages add grounders through the `screenground.grounders` entry point
+group (each entry point names a module that calls `register`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import OptionError, UnknownModelError
+from .types import Grounder
+
+# Modules whose import registers the built-in grounders.
+_BUILTIN_MODULES = (
+    "grounding.ocr",
+)
+
+Factory = Callable[..., Grounder]
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    factory: Factory
+    description: str
+    # Whether `load(name)` wraps the grounder in the zoom loop when the caller does not say (chosen by measurement).
+    default_zoom: bool = False
+    # Options fixed by a preset (a model id, a family's prompt...), merged under the caller's options.
+    preset: tuple[tuple[str, Any], ...] = ()
+
+
+_REGISTRY: dict[str, Entry] = {}
+_discovered = False
+
+
+def register(
+    name: str, *, description: str, default_zoom: bool = False, **preset: Any
+) -> Callable[[Factory], Factory]:
+    """Decorator for a grounder class or factory: `@register("ocr", description=...)`.
+
+    Extra keyword arguments make a preset: `register("gta1-7b", description=..., model="Salesforce/GTA1-7B")(Qwen25)`
+    registers the same backend with those options filled in.
+    """
+
+    def decorator(factory: Factory) -> Factory:
+        if name in _REGISTRY and _REGISTRY[name].factory is not factory:
+            raise ValueError(f"grounder {name!r} is already registered")
+        _REGISTRY[name] = Entry(name, factory, description, default_zoom, tuple(sorted(preset.items())))
+        return factory
+
+    return decorator
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group="screenground.grounders"):
+        entry_point.load()
+
+
+def available() -> list[Entry]:
+    _discover()
+    return sorted(_REGISTRY.values(), key=lambda entry: entry.name)
+
+
+def get(name: str) -> Entry:
+    _discover()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownModelError(
+            f"unknown model {name!r}{hint} (`ground models` lists them: {', '.join(sorted(_REGISTRY))})"
+        ) from None
+
+
+def load(name: str, *, zoom: Any = None, **options: Any) -> Grounder:
+    """Build the grounder registered as `name`.
+
+    `zoom` is None for the grounder's measured default, False for a single pass, True for the default refinement
+    settings, or a mapping / `ZoomConfig` of settings for the crop-and-zoom loop. Other options go to the backend.
+    """
+    entry = get(name)
+    merged = {**dict(entry.preset), **{k: v for k, v in options.items() if v is not None}}
+    _check_options(entry, merged)
+    grounder = entry.factory(**merged)
+    if zoom is None:
+        zoom = entry.default_zoom
+    if zoom is False:
+        return grounder
+    from .zoom import refine  # the strategy layer sits above the backends, so it is imported only when used
+
+    return refine(grounder, zoom)
+
+
+def _check_options(entry: Entry, options: dict[str, Any]) -> None:
+    try:
+        parameters = inspect.signature(entry.factory).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = {n for n, p in parameters.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        takes = ", ".join(sorted(accepted)) or "none"
+        raise OptionError(f"model {entry.name!r} does not take option(s) {', '.join(unknown)} (it takes: {takes})")

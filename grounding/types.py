@@ -1,0 +1,126 @@
+"""What a grounder returns, and the one protocol every grounder implements."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+from PIL import Image
+
+from .geometry import Box, Point
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    NOT_FOUND = "not_found"  # the grounder looked and says the target is not there
+    WRONG_FORMAT = "wrong_format"  # the model answered, but not with coordinates we could read
+    ERROR = "error"  # the backend failed on this input (kept per sample so long runs continue)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One look at the screen: where (crop, in the caller's pixels), how magnified, what came back."""
+
+    kind: str  # "full", "zoom", "tile", "candidate", "tool", "aggregate", ...
+    crop: Box | None
+    scale: float = 1.0
+    raw: str = ""
+    point: Point | None = None  # mapped into the caller's pixels
+    score: float = 0.0
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "crop": self.crop.to_list() if self.crop else None,
+            "scale": round(self.scale, 4),
+            "raw": self.raw,
+            "point": self.point.to_list() if self.point else None,
+            "score": round(self.score, 4),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A grounder's answer, in pixels of the image that was passed to `locate`."""
+
+    point: Point | None
+    box: Box | None = None
+    score: float = 0.0
+    status: Status = Status.OK
+    raw: str = ""
+    elapsed_s: float = 0.0
+    trace: tuple[TraceStep, ...] = ()
+    calls: int = 1  # model calls spent, zoom steps included
+    tokens: int = 0  # generated + prompt tokens for token models, 0 where it does not apply
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"score must lie in [0, 1], got {self.score}")
+        if self.status is Status.OK and self.point is None:
+            raise ValueError("an ok prediction needs a point")
+        object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "trace", tuple(self.trace))
+
+    @property
+    def found(self) -> bool:
+        return self.status is Status.OK and self.point is not None
+
+    @classmethod
+    def not_found(cls, raw: str = "", **kwargs: Any) -> Prediction:
+        return cls(point=None, status=Status.NOT_FOUND, raw=raw, **kwargs)
+
+    @classmethod
+    def wrong_format(cls, raw: str, **kwargs: Any) -> Prediction:
+        return cls(point=None, status=Status.WRONG_FORMAT, raw=raw, **kwargs)
+
+    def with_(self, **changes: Any) -> Prediction:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "point": self.point.to_list() if self.point else None,
+            "box": self.box.to_list() if self.box else None,
+            "score": round(self.score, 4),
+            "status": self.status.value,
+            "raw": self.raw,
+            "elapsed_s": round(self.elapsed_s, 4),
+            "calls": self.calls,
+            "tokens": self.tokens,
+            "trace": [step.to_dict() for step in self.trace],
+            **({"extra": dict(self.extra)} if self.extra else {}),
+        }
+
+
+@runtime_checkable
+class Grounder(Protocol):
+    """Anything that finds the target of an instruction on a screenshot.
+
+    `locate` takes a PIL image in any mode and returns a Prediction in that image's pixels. It raises only for bad
+    input (`ImageError`, `InstructionError`) or a broken backend (`BackendError`); a model answer it cannot read is a
+    `wrong_format` Prediction, not an exception.
+    """
+
+    name: str
+
+    def locate(self, image: Image.Image, instruction: str) -> Prediction: ...
+
+
+class Stopwatch:
+    """Measures a locate call: `with Stopwatch() as sw: ...; sw.elapsed`."""
+
+    def __enter__(self) -> Stopwatch:
+        self._start = time.perf_counter()
+        self.elapsed = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elapsed = time.perf_counter() - self._start
+
