@@ -19,6 +19,8 @@ from .types import Grounder
 # Modules whose import registers the built-in grounders.
 _BUILTIN_MODULES = (
     "grounding.ocr",
+    "grounding.vlm",
+    "grounding.remote",
 )
 
 Factory = Callable[..., Grounder]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from grounding.geometry import Box, Transform
+from grounding.geometry import Box, Point, Transform
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,26 @@ def _span(lo: float, hi: float, limit: int, min_size: int) -> tuple[int, int]:
         start = max(0, min(limit - need, start))
         end = start + need
     return start, end
+
+
+def window(image_size: tuple[int, int], center: Point, width: float, height: float) -> Box:
+    """A `width` x `height` box centred as near `center` as the image allows: shifted inside, never clipped.
+
+    Sides larger than the image shrink to the image's side, so the box always lies wholly inside. Crops around a point
+    near a border keep their size (and so their context and aspect ratio) instead of losing half of it.
+    """
+    image_w, image_h = image_size
+    if image_w <= 0 or image_h <= 0:
+        raise ValueError(f"image has no pixels: {image_w}x{image_h}")
+    if not (width > 0 and height > 0):
+        raise ValueError(f"window size must be positive, got {width}x{height}")
+    x1 = _shift(center.x, min(width, image_w), image_w)
+    y1 = _shift(center.y, min(height, image_h), image_h)
+    return Box(x1, y1, x1 + min(width, image_w), y1 + min(height, image_h))
+
+
+def _shift(centre: float, side: float, limit: float) -> float:
+    return min(max(centre - side / 2, 0.0), limit - side)
 
 
 def crop(image: Image.Image, box: Box, min_size: int = 1) -> View:

@@ -14,8 +14,12 @@ from typing import Sequence
 
 # Subcommand name -> module in this package.
 SUBCOMMANDS = {
+    "eval": "eval",
+    "do": "do",
+    "agent": "repl_cmd",
     "locate": "locate",
     "models": "models",
+    "serve": "serve",
 }
 
 

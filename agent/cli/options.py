@@ -21,11 +21,20 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str = "ocr
         "--option", "-O", action="append", default=[], metavar="KEY=VALUE",
         help="any other backend option (VALUE read as JSON when it parses, else as a string)",
     )
-    zoom = parser.add_argument_group("zoom")
+    zoom = parser.add_argument_group("zoom", "refine answers on magnified crops (any tuning flag turns zoom on)")
     zoom.add_argument(
         "--zoom", action=argparse.BooleanOptionalAction, default=None,
         help="refine on magnified crops (default: the model's measured default)",
     )
+    zoom.add_argument("--zoom-steps", type=int, metavar="N", help="narrowing looks after a hit (default 2)")
+    zoom.add_argument("--zoom-crop", type=float, metavar="F", help="each crop's side as a fraction of the last (default 0.5)")
+    zoom.add_argument("--zoom-min-crop", type=int, metavar="PX", help="floor on a crop's longer side (default 768)")
+    zoom.add_argument("--zoom-upscale", type=float, metavar="F", help="largest magnification of a crop (default 2)")
+    zoom.add_argument(
+        "--zoom-search", action=argparse.BooleanOptionalAction, default=None,
+        help="tile the screen when the first look finds nothing (default on)",
+    )
+    zoom.add_argument("--candidates", type=int, metavar="N", help="parallel attempts, voted on (default 1)")
 
 
 def _option_pairs(pairs: list[str]) -> dict[str, Any]:
@@ -57,8 +66,28 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+# Tuning flag -> ZoomConfig field.
+_ZOOM_FLAGS = {
+    "zoom_steps": "steps",
+    "zoom_crop": "crop",
+    "zoom_min_crop": "min_crop",
+    "zoom_upscale": "upscale",
+    "zoom_search": "search",
+    "candidates": "candidates",
+}
+
+
 def zoom_setting(args: argparse.Namespace) -> Any:
-    return args.zoom
+    """None (the model's default), False, True, or a dict of ZoomConfig settings when tuning flags are given."""
+    settings = {field: getattr(args, flag) for flag, field in _ZOOM_FLAGS.items() if getattr(args, flag, None) is not None}
+    if args.zoom is False:
+        if settings:
+            from grounding.errors import OptionError
+
+            flags = ", ".join("--" + flag.replace("_", "-") for flag in _ZOOM_FLAGS if getattr(args, flag, None) is not None)
+            raise OptionError(f"--no-zoom contradicts {flags}")
+        return False
+    return settings or args.zoom
 
 
 def grounder_from_args(args: argparse.Namespace):

@@ -1,0 +1,119 @@
+"""Accuracy and speed of the `ocr` grounder on a ScreenSpot-Pro-format set (default: <repo>/../shared/bench/dev).
+
+    python3 benchmarks/bench_ocr.py                      # the whole dev set, cold OCR per image
+    python3 benchmarks/bench_ocr.py --size 3840x2160     # only the 4K screens
+    python3 benchmarks/bench_ocr.py -O det_limit=2560 --failures
+
+A hit is the predicted point inside the ground-truth box, edges included. The first instruction on each screenshot
+pays for OCR ("cold"); later ones reuse the per-image cache ("warm"). SCREENGROUND_OCR_CACHE is ignored unless
+--disk-cache is given, so cold timings are real.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, default=REPO.parent / "shared" / "bench" / "dev")
+    parser.add_argument("--size", help="only screenshots of this size, e.g. 3840x2160")
+    parser.add_argument("--app", help="only annotation files whose name contains this")
+    parser.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE", help="grounder option")
+    parser.add_argument("--failures", action="store_true", help="list the text targets missed")
+    parser.add_argument("--out", type=Path, help="write every prediction as JSON lines")
+    parser.add_argument("--disk-cache", type=Path, help="keep OCR results in this directory (timings are then warm)")
+    args = parser.parse_args()
+
+    if args.disk_cache:
+        os.environ["SCREENGROUND_OCR_CACHE"] = str(args.disk_cache)
+    else:
+        os.environ.pop("SCREENGROUND_OCR_CACHE", None)
+    sys.path.insert(0, str(REPO))
+    import grounding
+    from grounding.geometry import Box
+
+    options = {}
+    for pair in args.option:
+        key, _, value = pair.partition("=")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    grounder = grounding.load("ocr", zoom=False, **options)
+
+    records = []
+    for path in sorted((args.dataset / "annotations").glob("*.json")):
+        if args.app and args.app not in path.stem:
+            continue
+        records += json.loads(path.read_text())
+    if args.size:
+        records = [r for r in records if "x".join(map(str, r["img_size"])) == args.size]
+    if not records:
+        print(f"no records under {args.dataset}", file=sys.stderr)
+        return 2
+    by_image = defaultdict(list)
+    for record in records:
+        by_image[record["img_filename"]].append(record)
+
+    hits = defaultdict(lambda: [0, 0])
+    cold, warm = defaultdict(list), defaultdict(list)
+    out = args.out.open("w") if args.out else None
+    failures = []
+    started = time.perf_counter()
+    for filename, group in by_image.items():
+        image = grounding.load_image(args.dataset / "images" / filename)
+        size = "x".join(map(str, image.size))
+        for i, record in enumerate(group):
+            t0 = time.perf_counter()
+            prediction = grounder.locate(image, record["instruction"])
+            elapsed = time.perf_counter() - t0
+            (cold if i == 0 else warm)[size].append(elapsed)
+            truth = Box.of(record["bbox"])
+            hit = prediction.point is not None and truth.contains(prediction.point)
+            for key in ("overall", record["ui_type"], f"size {size}", f"size {size} {record['ui_type']}",
+                        f"app {record['application']}", f"app {record['application']} {record['ui_type']}"):
+                hits[key][0] += hit
+                hits[key][1] += 1
+            if not hit and record["ui_type"] == "text":
+                failures.append((record, prediction))
+            if out:
+                out.write(json.dumps({"id": record["id"], "hit": hit, "ui_type": record["ui_type"],
+                                      "instruction": record["instruction"], "bbox": record["bbox"],
+                                      **prediction.to_dict()}) + "\n")
+    wall = time.perf_counter() - started
+
+    def pct(key: str) -> str:
+        n, total = hits[key]
+        return f"{100 * n / total:5.1f}% ({n}/{total})" if total else "   -"
+
+    print(f"ocr {options or ''} on {args.dataset} ({len(records)} targets, {len(by_image)} screenshots, {wall:.0f}s)")
+    for key in ("overall", "text", "icon"):
+        print(f"  {key:<8} {pct(key)}")
+    for size in sorted({k.split()[1] for k in hits if k.startswith("size ")}, key=lambda s: int(s.split("x")[0])):
+        c = statistics.median(cold[size]) if cold[size] else float("nan")
+        w = statistics.median(warm[size]) if warm[size] else float("nan")
+        print(f"  {size:<10} overall {pct(f'size {size}')}  text {pct(f'size {size} text')}  "
+              f"median cold {c:.2f}s warm {w:.3f}s")
+    for app in sorted({k[4:] for k in hits if k.startswith("app ") and not k.endswith((" text", " icon"))}):
+        print(f"  {app:<20} overall {pct(f'app {app}')}  text {pct(f'app {app} text')}")
+    if args.failures:
+        for record, prediction in failures:
+            extra = prediction.extra
+            print(f"  MISS {record['id']:<14} {record['instruction']!r} -> target {extra.get('target')!r} "
+                  f"{prediction.status.value} {prediction.point.to_list() if prediction.point else None} "
+                  f"matched {extra.get('matched')!r} truth {record['bbox']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""RapidOCR's PP-OCR detector and recogniser, driven for screenshots.
+
+Screens differ from photos: text is horizontal, crisp and often tiny, and a 4K frame holds hundreds of lines. So we
+skip the orientation classifier, run the detector on a downscaled frame (text regions survive a 2x reduction well),
+and cut the recogniser's crops from the full-resolution frame, so small text is still read at its native size.
+Model sessions are built once per process, on first use; importing this module does not import onnxruntime.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from grounding.errors import BackendError
+from grounding.geometry import Box, Transform
+
+
+@dataclass(frozen=True)
+class Word:
+    """A run of characters without spaces, with its box in image pixels."""
+
+    text: str
+    box: Box
+
+
+@dataclass(frozen=True)
+class Line:
+    """One detected text line: what the recogniser read, its confidence, and where each character sits.
+
+    `centers` holds the x of every character of `text` (spaces included), estimated from the recogniser's CTC
+    columns, so a word or a piece of a word glued to its neighbour ("FileEdit") can be boxed on its own.
+    """
+
+    text: str
+    box: Box
+    confidence: float
+    centers: tuple[float, ...]
+
+    @property
+    def char_width(self) -> float:
+        visible = [x for x, c in zip(self.centers, self.text) if not c.isspace()]
+        if len(visible) < 2:
+            return self.box.width / max(1, len(self.text))
+        return (visible[-1] - visible[0]) / (len(visible) - 1)
+
+    def span_box(self, start: int, end: int) -> Box:
+        """The box of characters text[start:end]."""
+        half = self.char_width / 2
+        x1 = max(self.box.x1, self.centers[start] - half)
+        x2 = min(self.box.x2, self.centers[end - 1] + half)
+        return Box(x1, self.box.y1, max(x1, x2), self.box.y2)
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(Word(self.text[a:b], self.span_box(a, b)) for a, b in word_spans(self.text))
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every whitespace-separated word."""
+    spans, start = [], None
+    for i, char in enumerate(text + " "):
+        if not char.isspace() and start is None:
+            start = i
+        elif char.isspace() and start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
+_lock = threading.Lock()
+_models: tuple[object, object] | None = None
+
+
+def _threads() -> int:
+    # All cores by default, but never more than 4: the PP-OCR models stop scaling there and eval runs in threads.
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def models() -> tuple[object, object]:
+    """The (detector, recogniser) pair, created once per process."""
+    global _models
+    with _lock:
+        if _models is None:
+            try:
+                from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH, read_yaml, update_model_path
+                from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+                from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+            except ImportError as exc:
+                raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
+            config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
+            threads = {"intra_op_num_threads": _threads(), "inter_op_num_threads": 1}
+            detector = TextDetector({**config["Det"], **threads, "limit_type": "max", "limit_side_len": 100_000})
+            recogniser = TextRecognizer({**config["Rec"], **threads})
+            _models = (detector, recogniser)
+        return _models
+
+
+def detect(image: Image.Image, max_side: int) -> list[Box]:
+    """Text line boxes in `image` pixels, detected on a copy whose longer side is at most `max_side`."""
+    detector, _ = models()
+    view, to_image = _downscaled(image, max_side)
+    array = np.asarray(view)[:, :, ::-1]  # the PP-OCR models were trained on BGR
+    boxes, _ = detector(np.ascontiguousarray(array))
+    if boxes is None or len(boxes) == 0:
+        return []
+    out = []
+    for quad in boxes:
+        xs, ys = quad[:, 0], quad[:, 1]
+        box = to_image.apply_box(Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1))
+        out.append(box.clip(*image.size))
+    return out
+
+
+def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transform]:
+    # Sides that are multiples of 32 are what the detector's backbone wants; rounding here avoids a second resize.
+    scale = min(1.0, max_side / max(image.size))
+    w = max(32, round(image.width * scale / 32) * 32)
+    h = max(32, round(image.height * scale / 32) * 32)
+    if (w, h) == image.size:
+        return image, Transform.identity()
+    view = image.resize((w, h), Image.Resampling.BILINEAR)
+    return view, Transform.between_sizes((w, h), image.size)
+
+
+def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line]:
+    """Read each box from the full-resolution image; empty reads are dropped."""
+    _, recogniser = models()
+    if not boxes:
+        return []
+    array = np.asarray(image)[:, :, ::-1]
+    crops, kept = [], []
+    for box in boxes:
+        x1, y1, x2, y2 = box.to_ints()
+        if x2 - x1 < 2 or y2 - y1 < 2:
+            continue
+        crops.append(np.ascontiguousarray(array[y1:y2, x1:x2]))
+        kept.append(Box(x1, y1, x2, y2))
+    results, _ = recogniser(crops, return_word_box=True)
+    lines = []
+    for box, (text, confidence, info) in zip(kept, results):
+        centers = _centers(text, box, info)
+        lead = len(text) - len(text.lstrip())
+        text = text.strip()
+        if text:
+            lines.append(Line(text, box, float(confidence), centers[lead : lead + len(text)]))
+    return lines
+
+
+def _centers(text: str, box: Box, info: list) -> tuple[float, ...]:
+    """The x of each character: its CTC column scaled onto the crop width, or an even spread when unknown."""
+    columns, groups, group_columns = info[0], info[1], info[2]
+    cols = [c for group in group_columns for c in group]
+    if sum(len(g) for g in groups) != len(text) or columns <= 0:
+        step = box.width / max(1, len(text))
+        return tuple(box.x1 + step * (i + 0.5) for i in range(len(text)))
+    cell = box.width / columns
+    return tuple(box.x1 + (c + 0.5) * cell for c in cols)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Everything the OCR read on one screenshot, in its pixels."""
+
+    size: tuple[int, int]
+    lines: tuple[Line, ...]
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(word for line in self.lines for word in line.words)
+
+    def to_dict(self) -> dict:
+        return {
+            "size": list(self.size),
+            "lines": [
+                {
+                    "text": line.text,
+                    "box": line.box.to_list(),
+                    "confidence": round(line.confidence, 4),
+                    "centers": [round(x, 1) for x in line.centers],
+                }
+                for line in self.lines
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Page:
+        lines = tuple(
+            Line(
+                line["text"],
+                Box.of(line["box"]),
+                float(line["confidence"]),
+                tuple(float(x) for x in line["centers"]),
+            )
+            for line in data["lines"]
+        )
+        return cls(tuple(data["size"]), lines)
+
+
+def read(image: Image.Image, max_side: int) -> Page:
+    """Detect on a copy at most `max_side` wide, recognise at full resolution."""
+    return Page(image.size, tuple(recognize(image, detect(image, max_side))))

@@ -1,0 +1,194 @@
+"""From an instruction to what to look for: the target's words, the kind of control, and where on the screen.
+
+"click the 'Save' button" -> target "Save", role "button"; "open the File menu" -> target "File", role "menu";
+"pick 'Zoom In' in the open menu" -> target "Zoom In", role "menu item", area "open menu". Quoted text is taken as
+the target verbatim; otherwise command words, articles and role nouns are stripped from both ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Leading command phrases, longest first so "go to" wins over "go".
+_VERBS = sorted(
+    (verb.strip() for verb in """
+    click on|click into|click in|click|double click|double-click|right click|right-click|left click|tap on|tap|press on|
+    press|push|hit|open up|open|show me|show|display|reveal|expand|collapse|select|choose|pick|go to|go|navigate to|
+    navigate|jump to|switch to|switch|change to|move to|visit|follow|head to|browse to|hover over|hover on|hover|
+    point at|point to|mouse over|use|activate|enable|disable|toggle|tick|untick|check|uncheck|mark|focus on|focus|
+    type in|type into|enter text in|fill in|fill|find|locate|where is|sort by|sort|launch|run|start|close|access|
+    view|let me see|bring up|put the cursor in|put cursor in|place the cursor in
+    """.split("|")),
+    key=len,
+    reverse=True,
+)
+_POLITE = ("please", "now", "then", "just", "kindly")
+_ARTICLES = ("the", "a", "an", "that", "this")
+
+# Role nouns as they are written in instructions -> the role they name. Longest first.
+_ROLES = {
+    "menu entry": "menu item",
+    "menu item": "menu item",
+    "menu option": "menu item",
+    "submenu": "submenu",
+    "sub-menu": "submenu",
+    "menu": "menu",
+    "tab": "tab",
+    "page tab": "tab",
+    "sidebar tab": "tab",
+    "button": "button",
+    "toggle button": "button",
+    "radio button": "radio",
+    "radio": "radio",
+    "link": "link",
+    "hyperlink": "link",
+    "checkbox": "checkbox",
+    "check box": "checkbox",
+    "column header": "column",
+    "column": "column",
+    "header": "column",
+    "row": "row",
+    "input": "input",
+    "input field": "input",
+    "text field": "input",
+    "field": "input",
+    "text box": "input",
+    "textbox": "input",
+    "box": "input",
+    "search box": "input",
+    "search field": "input",
+    "entry": "item",
+    "item": "item",
+    "option": "item",
+    "label": "label",
+    "icon": "icon",
+    "tab icon": "icon",
+    "heading": "heading",
+    "title": "heading",
+    "dropdown": "dropdown",
+    "drop-down": "dropdown",
+    "combo box": "dropdown",
+    "list item": "item",
+    "cell": "item",
+}
+_ROLE_WORDS = sorted(_ROLES, key=len, reverse=True)
+# Role nouns that also come before the name ("the link Groups"); others there are part of the name ("File menu").
+_FRONT_ROLES = {"link", "hyperlink", "menu entry", "menu item", "menu option", "label", "button", "tab", "checkbox"}
+
+# Trailing phrases that say where the target is; each maps to an area name the ranker understands.
+_AREAS = [
+    (r"(?:in|on|from) the (?:top )?menu ?bar", "menu bar"),
+    (r"in the (?:open|opened|dropdown|drop-down|context|popup|pop-up) menu", "open menu"),
+    (r"(?:from|in) the (?:menu|list)", "open menu"),
+    (r"(?:in|on) the (?:top )?tool ?bar", "top"),
+    (r"(?:in|on) the status ?bar", "bottom"),
+    (r"(?:in|on) the (?:left )?side ?bar", "left"),
+    (r"(?:in|on|at) the (?:top|upper) left(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "top left"),
+    (r"(?:in|on|at) the (?:top|upper) right(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "top right"),
+    (r"(?:in|on|at) the (?:bottom|lower) left(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "bottom left"),
+    (r"(?:in|on|at) the (?:bottom|lower) right(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "bottom right"),
+    (r"(?:in|on|at) the (?:left|left-hand)(?: side)?(?: panel| pane| sidebar| column| side| part)?(?: of the (?:screen|window|page))?", "left"),
+    (r"(?:in|on|at) the (?:right|right-hand)(?: side)?(?: panel| pane| sidebar| column| side| part)?(?: of the (?:screen|window|page))?", "right"),
+    (r"(?:in|on|at) the (?:top|upper)(?: panel| pane| bar| side| part)?(?: of the (?:screen|window|page))?", "top"),
+    (r"(?:in|on|at) the (?:bottom|lower)(?: panel| pane| bar| side| part)?(?: of the (?:screen|window|page))?", "bottom"),
+    (r"(?:on|at) the (?:top|upper) right", "top right"),
+    (r"on or off", ""),
+    (r"(?:in|on) the (?:dialog|window|page|screen|form|toolbar|panel|sidebar|list|table)", ""),
+]
+
+_QUOTES = [("'", "'"), ('"', '"'), ("\u2018", "\u2019"), ("\u201c", "\u201d"), ("`", "`"), ("\u00ab", "\u00bb")]
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the matcher looks for."""
+
+    target: str  # the words to find on screen, as the instruction wrote them
+    role: str | None = None  # "menu", "tab", "button", "link", ... when the instruction names one
+    area: str | None = None  # "menu bar", "open menu", "top right", ... when the instruction says where
+    quoted: bool = False  # the target was quoted, so it is the exact label
+
+
+def parse(instruction: str) -> Query:
+    text = " ".join(instruction.split())
+    area = None
+    for pattern, name in _AREAS:
+        found = re.search(rf"(?:^|\s|,){pattern}\s*[.!?]?$|\s{pattern}(?=\s)", text, flags=re.IGNORECASE)
+        if found:
+            text = (text[: found.start()] + " " + text[found.end():]).strip(" ,")
+            area = area or name or None
+    quoted = _quoted(text)
+    if quoted is not None:
+        target, before, after = quoted
+        role = _role_in(before + " " + after)
+        if area is None and role == "menu" and re.search(r"\bmenu ?bar\b", instruction, re.IGNORECASE):
+            area = "menu bar"
+        return Query(target, role, area, quoted=True)
+    target, role = _strip(text)
+    if not target:  # the instruction was only a role or a verb ("Search", "Save"): it names the control itself
+        target, role = text.strip(" .!?"), None
+    return Query(target, role, area)
+
+
+def _quoted(text: str) -> tuple[str, str, str] | None:
+    """The longest quoted span (opening quote at a word start, closing one at a word end) and what surrounds it."""
+    best = None
+    for open_q, close_q in _QUOTES:
+        pattern = rf"(?:(?<=^)|(?<=[\s(\[:]))({re.escape(open_q)})(.+?){re.escape(close_q)}(?=$|[\s,.;:!?)\]])"
+        for found in re.finditer(pattern, text):
+            inner = found.group(2).strip()
+            if inner and (best is None or len(inner) > len(best[0])):
+                best = (inner, text[: found.start()], text[found.end():])
+    return best
+
+
+def _drop_front(text: str, words, repeat: bool = False) -> str:
+    while True:
+        lower = text.lower()
+        for word in words:
+            if lower.startswith(word + " "):
+                text = text[len(word):].strip()
+                break
+        else:
+            return text
+        if not repeat:
+            return text
+
+
+def _role_in(text: str) -> str | None:
+    words = text.lower()
+    for noun in _ROLE_WORDS:
+        if re.search(rf"\b{re.escape(noun)}\b", words):
+            return _ROLES[noun]
+    return None
+
+
+def _strip(text: str) -> tuple[str, str | None]:
+    """Drop command words and articles from the front and role nouns from the back; report the role removed."""
+    text = text.strip(" .!?")
+    role = None
+    text = _drop_front(text, _POLITE, repeat=True)
+    text = _drop_front(text, _VERBS)  # one verb only: "tick the Use escape sequences checkbox" keeps "Use"
+    text = _drop_front(text, _ARTICLES)
+    # "the link X", "the menu entry X": a role noun in front of the name.
+    lower = text.lower()
+    for noun in _ROLE_WORDS:
+        if lower.startswith(noun + " ") and noun in _FRONT_ROLES:
+            text, role = _drop_front(text[len(noun):].strip(), _ARTICLES), _ROLES[noun]
+            break
+    # "sort by the Property column", "the Format Code input", "File menu": role nouns at the back.
+    lower = text.lower()
+    for noun in _ROLE_WORDS:
+        if lower.endswith(" " + noun):
+            text = text[: -len(noun)].strip()
+            role = role or _ROLES[noun]
+            break
+    # "the input showing Walden", "the button labelled OK": the words after the participle are the label.
+    shown = re.search(r"\b(?:showing|labell?ed|named|called|titled|saying|that says|with text|with the text)\s+(.+)$",
+                      text, re.IGNORECASE)
+    if shown:
+        head = text[: shown.start()].strip().lower()
+        role = role or _role_in(head)
+        text = shown.group(1)
+    return text.strip(" .!?,"), role

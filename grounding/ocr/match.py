@@ -1,0 +1,177 @@
+"""Fuzzy matching of the target words against OCR words and multi-word spans.
+
+Spans may run across neighbouring detector boxes on one row (the detector sometimes cuts a label in two), and every
+span remembers whether it is a whole text line or a piece of a longer one, so the ranker can prefer whole controls.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rapidfuzz import fuzz
+
+from grounding.geometry import Box
+
+from .engine import Line, word_spans
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A run of on-screen words and how well it matches the target."""
+
+    text: str
+    box: Box
+    similarity: float  # [0, 1], 1 when the normalised texts are equal
+    extra_words: int  # words of the touched lines outside the span: 0 for a whole control
+    exact_case: bool  # equal without normalising case
+    confidence: float  # the OCR's confidence in the words read
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "box": self.box.to_list(), "similarity": round(self.similarity, 3)}
+
+
+def normalize(text: str) -> str:
+    """Case, accents, punctuation and ellipses do not matter when matching labels."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return " ".join(text.split())
+
+
+def similarity(target: str, text: str) -> float:
+    """How alike two normalised labels are; spaces are compared both ways because OCR splits and merges words."""
+    if not target or not text:
+        return 0.0
+    if target == text:
+        return 1.0
+    spaced = fuzz.ratio(target, text)
+    joined = fuzz.ratio(target.replace(" ", ""), text.replace(" ", ""))
+    return max(spaced, joined) / 100.0
+
+
+def rows(lines: Sequence[Line]) -> list[list[Line]]:
+    """Chains of lines that sit side by side with a gap of at most about one text height."""
+    order = sorted(lines, key=lambda line: (line.box.x1, line.box.y1))
+    used: set[int] = set()
+    chains = []
+    for i, line in enumerate(order):
+        if i in used:
+            continue
+        chain, current = [line], line
+        used.add(i)
+        while True:
+            nxt = _right_neighbour(order, current, used)
+            if nxt is None:
+                break
+            used.add(nxt)
+            chain.append(order[nxt])
+            current = order[nxt]
+        chains.append(chain)
+    return chains
+
+
+def _right_neighbour(order: Sequence[Line], line: Line, used: set[int]) -> int | None:
+    height = line.box.height
+    best, best_gap = None, None
+    for j, other in enumerate(order):
+        if j in used or other.box.x1 < line.box.x2 - height * 0.5:
+            continue
+        overlap = min(line.box.y2, other.box.y2) - max(line.box.y1, other.box.y1)
+        if overlap < 0.6 * min(height, other.box.height) or abs(other.box.height - height) > 0.5 * height:
+            continue
+        gap = other.box.x1 - line.box.x2
+        if gap <= 1.2 * height and (best_gap is None or gap < best_gap):
+            best, best_gap = j, gap
+    return best
+
+
+def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candidate]:
+    """Word spans of up to (target words + slack) words, and pieces of glued words, scored; best first."""
+    wanted = normalize(target)
+    if not wanted:
+        return []
+    max_words = len(wanted.split()) + slack
+    found = []
+    for chain in rows(lines):
+        words = [(line.text[a:b], line.span_box(a, b), index) for index, line in enumerate(chain) for a, b in word_spans(line.text)]
+        sizes = [len(word_spans(line.text)) for line in chain]
+        confidence = min(line.confidence for line in chain)
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + max_words) + 1):
+                span = words[start:end]
+                text = " ".join(word for word, _, _ in span)
+                score = similarity(wanted, normalize(text))
+                if score <= 0.0:
+                    continue
+                touched = {index for _, _, index in span}
+                found.append(
+                    Candidate(
+                        text=text,
+                        box=Box.union_of(box for _, box, _ in span),
+                        similarity=score,
+                        extra_words=sum(sizes[i] for i in touched) - len(span),
+                        exact_case=" ".join(text.split()) == " ".join(target.split()),
+                        confidence=confidence,
+                    )
+                )
+        for line in chain:
+            glued = _glued(target, line)
+            if glued is not None:
+                found.append(glued)
+    found.sort(key=lambda c: c.similarity, reverse=True)
+    return found
+
+
+# A target found inside a longer word ("File" in "FileEdit": the recogniser dropped a narrow space) is likely right,
+# but less sure than a word of its own ("Text" also hides in "Context").
+_GLUED_FACTOR = 0.88
+
+
+def _glued(target: str, line: Line) -> Candidate | None:
+    wanted = _fold(target).strip()
+    if len(wanted.replace(" ", "")) < 3:
+        return None
+    haystack = _fold(line.text)
+    alignment = fuzz.partial_ratio_alignment(wanted, haystack, score_cutoff=90)
+    if alignment is None:
+        return None
+    start, end = alignment.dest_start, alignment.dest_end
+    while start < end and haystack[start] == " ":
+        start += 1
+    while end > start and haystack[end - 1] == " ":
+        end -= 1
+    if end <= start:
+        return None
+    inside = [(a, b) for a, b in word_spans(line.text) if a < end and b > start]
+    if len(inside) == 1 and inside[0] == (start, end):
+        return None  # a whole word: the word spans already cover it
+    text = line.text[start:end]
+    return Candidate(
+        text=text,
+        box=line.span_box(start, end),
+        similarity=_GLUED_FACTOR * alignment.score / 100.0,
+        extra_words=max(0, len(word_spans(line.text)) - len(inside)),
+        exact_case=text == target,
+        confidence=line.confidence,
+    )
+
+
+def _fold(text: str) -> str:
+    """Lower case with punctuation as spaces, keeping every character's position."""
+    return "".join(
+        (low if len(low := c.lower()) == 1 else c) if c.isalnum() else " " for c in text
+    )
+
+
+def best_per_place(found: Iterable[Candidate], limit: int) -> list[Candidate]:
+    """The top candidates with overlapping spans collapsed, so the list shows distinct places."""
+    kept: list[Candidate] = []
+    for candidate in found:
+        if any(candidate.box.intersection(other.box) is not None and candidate.box.iou(other.box) > 0.3 for other in kept):
+            continue
+        kept.append(candidate)
+        if len(kept) >= limit:
+            break
+    return kept
