@@ -11,6 +11,7 @@ from PIL import Image
 from grounding.errors import OptionError
 from grounding.geometry import Box, Point
 from grounding.inputs import image_key, load_image
+from tools.image import crop
 
 from .screen import DisplayError, Monitor, OffScreenError, ScreenMap, require_display, union
 
@@ -31,8 +32,6 @@ class Screenshot:
 
     def crop(self, box: Box) -> Screenshot:
         """The part of this screenshot inside `box` (image pixels), still mapping to the right screen points."""
-        from tools.image import crop
-
         view = crop(self.image, box)
         return Screenshot(view.image, self.screen.crop(view.box), f"{self.source} crop {view.box.to_list()}")
 

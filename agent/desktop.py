@@ -22,7 +22,7 @@ from grounding.types import Grounder, Prediction
 
 from .capture import Screenshot, capture
 from .commands import DEFAULT_SCROLL, Command, parse, parse_keys
-from .executor import Action, Executor, Outcome
+from .executor import Action, Executor, Outcome, default_log_path
 
 
 class TargetNotFound(GroundingError, LookupError):
@@ -114,8 +114,8 @@ class Desktop:
     """Ground instructions on the live screen and act on them.
 
     `model` is a registered grounder name (options go to `grounding.load`) or a ready `Grounder`; `monitor` is the
-    mss monitor to look at (0: all of them); `dry_run` plans and logs but touches nothing; `log_path` appends one
-    JSON line per action.
+    mss monitor to look at (0: all of them); `dry_run` plans and logs but touches nothing; every action is appended
+    as one JSON line to `log_path` (default: `actions.jsonl` in the user's log dir).
     """
 
     def __init__(
@@ -134,7 +134,7 @@ class Desktop:
             model = grounding.load(model, zoom=zoom, **options)
         self.grounder = model
         self.monitor = monitor
-        self.executor = Executor(dry_run=dry_run, log_path=log_path, settle_s=settle_s)
+        self.executor = Executor(dry_run=dry_run, log_path=log_path or default_log_path(), settle_s=settle_s)
 
     @property
     def dry_run(self) -> bool:
@@ -213,6 +213,8 @@ class Desktop:
         """Scroll `amount` wheel clicks up or down, over `over` when given (otherwise where the pointer is)."""
         if direction not in ("up", "down"):
             raise InstructionError(f"scroll direction must be 'up' or 'down', got {direction!r}")
+        if amount < 1:
+            raise InstructionError(f"scroll amount must be at least 1 wheel click, got {amount}")
         return self.do(Command("scroll", target=over, amount=amount if direction == "up" else -amount))
 
     def drag(self, source: str, destination: str) -> Done:

@@ -155,15 +155,15 @@ class Executor:
 
 def _pyautogui():
     """pyautogui, imported on first real action: importing it opens the display, so it must fail here, clearly."""
-    if "pyautogui" in sys.modules:
-        return sys.modules["pyautogui"]
-    require_display()
-    _ensure_xauthority()
+    if "pyautogui" not in sys.modules:
+        require_display()
+        _ensure_xauthority()
     try:
         import pyautogui
     except Exception as exc:  # KeyError, Xlib connection/auth errors, missing tkinter on macOS...
-        raise DisplayError(f"cannot drive the display {os.environ.get('DISPLAY', '')!r}: {type(exc).__name__}: {exc}") from None
-    pyautogui.FAILSAFE = True  # explicit: the corner escape hatch is never turned off
+        display = os.environ.get("DISPLAY", "")
+        raise DisplayError(f"cannot drive the display {display!r}: {type(exc).__name__}: {exc}") from None
+    pyautogui.FAILSAFE = True  # the corner escape hatch stays on, whatever anyone set
     return pyautogui
 
 

@@ -271,7 +271,9 @@ class OpenAIGrounder:
         message, body = self.chat(with_image(self.family.messages(instruction, *size), data_url(seen)))
         return self.read_answer(str(message.get("content") or ""), size, image.size, body)
 
-    def read_answer(self, text: str, model_size: tuple[int, int], image_size: tuple[int, int], body: dict) -> Prediction:
+    def read_answer(
+        self, text: str, model_size: tuple[int, int], image_size: tuple[int, int], body: dict
+    ) -> Prediction:
         """The family's answer text as a Prediction in the caller's pixels (wrong_format when it has no point)."""
         tokens = int((body.get("usage") or {}).get("total_tokens") or 0)
         extension = _extension(body)  # `ground serve` says when its grounder found nothing, and how sure it was

@@ -62,7 +62,7 @@ class GroundingServer(ThreadingHTTPServer):
     def __init__(self, grounder: Grounder, config: ServeConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
         self.grounder, self.config = grounder, config
         self.slots = threading.BoundedSemaphore(config.concurrency)
-        self.instruction_pattern = _template_pattern(config.family.user)
+        self.instruction_pattern = template_pattern(config.family.user)
         super().__init__((host, port), _Handler)
 
     @property
@@ -81,7 +81,7 @@ def make_server(
     return GroundingServer(grounder, config, host, port)
 
 
-def _template_pattern(template: str) -> re.Pattern[str]:
+def template_pattern(template: str) -> re.Pattern[str]:
     """A family's user-prompt template as a regex whose `instruction` group gives the instruction back."""
     parts = re.split(r"\$\{?(instruction|width|height)\}?", template)
     pattern = ""
@@ -95,6 +95,18 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile(pattern, re.S)
 
 
+def instruction_from(texts: list[str], pattern: re.Pattern[str]) -> str:
+    """The instruction among a user message's text parts, with the family's prompt around it taken off again.
+
+    The family's user text comes last (a preamble, as ShowUI's, comes before the image), so the search runs backwards.
+    """
+    for text in reversed(texts):
+        match = pattern.fullmatch(text.strip())
+        if match:
+            return match.group("instruction")
+    return texts[-1] if texts else ""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: GroundingServer
     protocol_version = "HTTP/1.1"
@@ -106,6 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch({"/v1/chat/completions": self._chat})
+
+    def do_OTHER(self) -> None:  # noqa: N802 -- any other method: a JSON 405/404 rather than http.server's HTML 501
+        self._dispatch({})
+
+    do_PUT = do_DELETE = do_PATCH = do_OTHER
 
     def _dispatch(self, routes: dict) -> None:
         try:
@@ -194,16 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urls[0].get("url") if isinstance(urls[0], dict) else urls[0]
         image = _decode_image(url)
         try:
-            return image, check_instruction(self._instruction(texts))
+            return image, check_instruction(instruction_from(texts, self.server.instruction_pattern))
         except InstructionError as exc:
             raise RequestError(HTTPStatus.BAD_REQUEST, str(exc)) from None
-
-    def _instruction(self, texts: list[str]) -> str:
-        for text in texts:  # a family prompt around the instruction is taken off again
-            match = self.server.instruction_pattern.fullmatch(text.strip())
-            if match:
-                return match.group("instruction")
-        return texts[-1] if texts else ""
 
     def _completion(self, prediction: Prediction, size: tuple[int, int]) -> dict:
         family = self.server.config.family
@@ -251,7 +261,7 @@ def _decode_image(url: Any) -> Image.Image:
         raise RequestError(HTTPStatus.BAD_REQUEST, "image_url.url must be a string")
     match = _DATA_URL.fullmatch(url.strip())
     if not match:
-        raise RequestError(HTTPStatus.BAD_REQUEST, "only base64 image data URLs are accepted (data:image/png;base64,...)")
+        raise RequestError(HTTPStatus.BAD_REQUEST, "only base64 image data URLs are accepted (data:image/...;base64,)")
     try:
         data = base64.b64decode(match.group(1), validate=True)
     except (binascii.Error, ValueError):

@@ -26,7 +26,7 @@ from grounding.geometry import Box, Point
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "tests" / "apps" / "buttons.py"
-SCREEN = (1680, 1050)  # deliberately not a default size: proves the layout is read, not assumed
+SCREEN = (1280, 800)  # deliberately not a default size: proves the layout is read, not assumed
 
 
 # --- without a display -------------------------------------------------------------------------------------------
@@ -85,17 +85,21 @@ def display():
     # -displayfd: Xvfb picks a free display number itself and writes it here once it accepts connections.
     server = subprocess.Popen(
         [exe, "-displayfd", str(write_end), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=None,
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     os.close(write_end)
-    ready, _, _ = select.select([read_end], [], [], 20)
-    number = os.read(read_end, 64).decode().strip() if ready else ""
-    os.close(read_end)
-    if not number:
+    number = b""
+    while not number.endswith(b"\n") and select.select([read_end], [], [], 20)[0]:
+        chunk = os.read(read_end, 64)
+        if not chunk:
+            break
+        number += chunk
+    if not number.strip().isdigit():
         server.kill()
         pytest.fail("Xvfb did not start")
+    # The read end stays open while the server runs: Xvfb treats a failed write to it as fatal.
     previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number}"
+    os.environ["DISPLAY"] = f":{number.decode().strip()}"
     yield os.environ["DISPLAY"]
     if previous is None:
         os.environ.pop("DISPLAY", None)
@@ -103,6 +107,7 @@ def display():
         os.environ["DISPLAY"] = previous
     server.terminate()
     server.wait(timeout=10)
+    os.close(read_end)
 
 
 class App:
@@ -110,7 +115,7 @@ class App:
 
     def __init__(self, *args, wait_ready=True):
         self.proc = subprocess.Popen(
-            [sys.executable, str(APP), *args], stdout=subprocess.PIPE, stderr=None, text=True
+            [sys.executable, str(APP), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -187,7 +192,7 @@ def test_live_capture_reads_the_layout(display, app):
     part = capture(region=region)
     assert part.screen.region == region
     assert part.image.tobytes() == whole.image.crop((100, 80, 700, 300)).tobytes()
-    assert len(set(part.image.getdata())) > 2  # the app's window is in it, not a blank screen
+    assert len(part.image.getcolors(maxcolors=1 << 16) or ()) > 2  # the app's window is in it, not a blank screen
     with pytest.raises(OptionError, match="no monitor 2"):
         capture(monitor=2)
     with pytest.raises(OffScreenError):
@@ -197,7 +202,12 @@ def test_live_capture_reads_the_layout(display, app):
 def test_ground_do_clicks_the_named_button(app, tmp_path):
     window = app()
     log = tmp_path / "actions.jsonl"
-    proc = ground("do", "click Apply", "--yes", "--log", str(log), home=tmp_path)
+    # Confirmation is on by default; with no terminal to ask on, nothing happens without --yes.
+    unconfirmed = ground("do", "click Apply", "--log", str(log), home=tmp_path)
+    assert unconfirmed.returncode == 2
+    assert "ground: error: not confirmed: click at" in unconfirmed.stderr and "--yes" in unconfirmed.stderr
+    assert window.events(quiet=0.5) == [] and not log.exists()
+    proc = ground("do", "click Apply", "--yes", "--monitor", "1", "--log", str(log), home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert window.events() == ["pressed Apply"]
     assert window.proc.wait(timeout=10) == 0
@@ -236,17 +246,20 @@ def test_desktop_other_actions_reach_their_widgets(app, desktop):
     assert window.proc.poll() is None  # none of these pressed a button
 
 
-def test_dry_run_presses_nothing(app, tmp_path):
+def test_dry_run_presses_nothing(app, desktop, tmp_path):
     window = app()
     before = pointer()
     log = tmp_path / "actions.jsonl"
-    proc = ground("do", "click Apply", "--dry-run", "--log", str(log), home=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "dry run" in proc.stdout
+    dry = Desktop(model=desktop.grounder, dry_run=True, log_path=log)
+    done = dry.click("Apply")
+    typed = dry.type("oops", into="Search")
+    assert (done.result, done.dry_run, typed.result) == ("dry run", True, "dry run")
+    assert done.plan.targets[0].found  # it did look: the target was found, only the action was skipped
     assert window.events(quiet=1.5) == [] and window.proc.poll() is None
     assert pointer() == before
-    [entry] = read_log(log)
-    assert entry["dry_run"] is True and entry["result"] == "dry run"
+    entries = read_log(log)
+    assert [e["action"]["kind"] for e in entries] == ["click", "click", "type"]
+    assert all(e["dry_run"] is True and e["result"] == "dry run" for e in entries)
 
 
 def test_off_screen_points_are_refused(app, desktop, tmp_path):

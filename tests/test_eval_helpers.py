@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import grounding
-from grounding import Box, Prediction, Status
+from grounding import Box, Prediction
 from grounding.inputs import prepare
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,14 +48,14 @@ class MarkerGrounder:
         self.interrupt_after = interrupt_after
         self.fail_on = fail_on
         self.calls = 0
-        self.images_seen: set[int] = set()
+        self.images_seen: dict[int, Image.Image] = {}  # kept alive, so ids stay distinct
         self._lock = threading.Lock()
         self._packed: tuple[int, np.ndarray] | None = None  # the last image, one int per pixel
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         with self._lock:
             self.calls += 1
-            self.images_seen.add(id(image))
+            self.images_seen[id(image)] = image
             if self.interrupt_after is not None and self.calls > self.interrupt_after:
                 raise KeyboardInterrupt
         image, instruction = prepare(image, instruction)

@@ -14,6 +14,7 @@ from grounding.geometry import Box, Point
 from grounding.vlm.families import (
     FAMILIES,
     Answer,
+    answer_in_space,
     get_family,
     image_to_model,
     model_to_image,
@@ -21,6 +22,10 @@ from grounding.vlm.families import (
     smart_resize,
 )
 from tools.image import crop
+
+
+def near(point: Point, x: float, y: float) -> bool:
+    return math.isclose(point.x, x, abs_tol=1e-9) and math.isclose(point.y, y, abs_tol=1e-9)
 
 # ---------------------------------------------------------------------------------------------------- the parser
 
@@ -92,7 +97,7 @@ def test_unparsable_answers_give_none(text):
     assert parse_answer(text) is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.from_regex(r"[\[\(<>{}\"':,0-9 .eE+\-x]{0,40}"))
 def test_parser_never_raises(text):
     answer = parse_answer(text)
@@ -124,7 +129,7 @@ def test_smart_resize_known_sizes(size, factor, bounds, expected):
     assert bounds[0] <= w * h <= bounds[1]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     st.integers(1, 6000), st.integers(1, 6000), st.sampled_from([28, 32]),
     st.sampled_from([(3136, 12845056), (78400, 12845056), (2_000_000, 4_800_000), (65536, 16777216),
@@ -148,18 +153,19 @@ def test_resized_abs_maps_through_the_resize():
     family = get_family("gta1")
     model_size = family.model_size(1920, 1080)  # (1932, 1092)
     point, box = model_to_image(Answer(Point(966, 546)), family, model_size, (1920, 1080))
-    assert point == Point(966 * 1920 / 1932, 546 * 1080 / 1092)
+    assert near(point, 966 * 1920 / 1932, 546 * 1080 / 1092)
     assert box is None
 
 
 def test_relative_spaces():
     point, _ = model_to_image(Answer(Point(500, 250)), get_family("qwen3-vl"), (1376, 768), (1366, 768))
-    assert point == Point(683, 192)
+    assert near(point, 683, 192)
     point, _ = model_to_image(Answer(Point(0.25, 0.5)), get_family("showui"), (1344, 756), (2560, 1440))
-    assert point == Point(640, 720)
+    assert near(point, 640, 720)
     answer = get_family("os-atlas").parse("<|box_start|>(100,200),(300,400)<|box_end|>")
     point, box = model_to_image(answer, "os-atlas", (1932, 1092), (1920, 1080))
-    assert box == Box(192, 216, 576, 432) and point == Point(384, 324)
+    assert near(point, 384, 324)
+    assert [round(v, 9) for v in box] == [192, 216, 576, 432]
 
 
 def test_4k_above_max_pixels():
@@ -167,9 +173,9 @@ def test_4k_above_max_pixels():
     model_size = family.model_size(3840, 2160)
     assert model_size == (2548, 1428)
     point, _ = model_to_image(Answer(Point(2548, 1428)), family, model_size, (3840, 2160))
-    assert point == Point(3840, 2160)  # the model's far corner is the image's far corner
+    assert near(point, 3840, 2160)  # the model's far corner is the image's far corner
     point, _ = model_to_image(Answer(Point(1274, 714)), family, model_size, (3840, 2160))
-    assert point == Point(1920, 1080)
+    assert near(point, 1920, 1080)
 
 
 def test_crop_answers_map_to_the_crop_then_the_parent():
@@ -179,16 +185,24 @@ def test_crop_answers_map_to_the_crop_then_the_parent():
     model_size = family.model_size(*view.image.size)
     assert model_size == (336, 280)
     on_crop, _ = model_to_image(Answer(Point(168, 140)), family, model_size, view.image.size)
-    assert on_crop == Point(166.5, 138.5)
-    assert view.to_parent.apply(on_crop) == Point(1166.5, 638.5)
+    assert near(on_crop, 166.5, 138.5)
+    assert near(view.to_parent.apply(on_crop), 1166.5, 638.5)
 
 
 def test_points_outside_the_answer_space_are_clamped_into_the_image():
     point, _ = model_to_image(Answer(Point(1200, -5)), "uground", (1932, 1092), (1920, 1080))
-    assert point == Point(1920, 0)
+    assert near(point, 1920, 0)
 
 
-@settings(max_examples=200, deadline=None)
+def test_answers_far_outside_the_space_are_flagged():
+    assert answer_in_space(Answer(Point(0.5, 0.99)), "showui", (1344, 756))
+    assert not answer_in_space(Answer(Point(12, 34)), "showui", (1344, 756))
+    assert answer_in_space(Answer(Point(1010, 0)), "uground", (1932, 1092))  # within 5%: clamped, not rejected
+    assert not answer_in_space(Answer(Point(1932, 1200)), "gta1", (1932, 1092))
+    assert not answer_in_space(Answer(Point(-200, 10)), "qwen3-vl", (1376, 768))
+
+
+@settings(max_examples=150, deadline=None)
 @given(st.sampled_from(sorted(FAMILIES)), st.integers(64, 5000), st.integers(64, 3000), st.floats(0, 1),
        st.floats(0, 1))
 def test_format_parse_map_round_trip(name, width, height, fx, fy):

@@ -15,6 +15,7 @@ import functools
 import json
 import math
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -34,7 +35,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".ti
 SANDBOX_DIR = "/sandbox"  # where the work directory appears inside bubblewrap
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 UNUSED_UID = 65534  # "nobody": owns no files, runs no other processes
-STARTUP_GRACE_S = 5.0  # the interpreter and PIL start before the code's time begins (slow on a loaded machine)
+STARTUP_LIMIT_S = 60.0  # for the interpreter and PIL to start, before the code's own time begins
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,14 @@ def run_python(
             "processes": limits.processes + (0 if drop else _processes_of_this_user()),
         }
         output_path = Path(private, "output")
-        with open(output_path, "wb") as output:
-            returncode, timed_out = _execute(_command(mode, work, settings), work, output, timeout_s)
+        started_read, started_write = os.pipe()
+        settings["started_fd"] = started_write
+        with open(output_path, "wb") as output, open(started_read, "rb", buffering=0) as started:
+            try:
+                process = _start(_command(mode, work, settings), work, output, started_write)
+            finally:
+                os.close(started_write)
+            returncode, timed_out = _wait(process, started, timeout_s)
         stdout = _read_capped(output_path, limits.output_chars)
         ok, error = _outcome(work / RESULT_NAME, returncode, timed_out, timeout_s)
         images = _collect_images(work, limits)
@@ -184,14 +191,21 @@ def _command(mode: str, work: Path, settings: dict) -> list[str]:
     return [sys.executable, "-I", str(RUNNER), json.dumps(settings)]
 
 
-def _execute(command: list[str], work: Path, output, timeout_s: float) -> tuple[int | None, bool]:
+def _start(command: list[str], work: Path, output, started_fd: int) -> subprocess.Popen:
     env = _clean_env(SANDBOX_DIR if command[0] == "bwrap" else str(work))
-    process = subprocess.Popen(
+    return subprocess.Popen(
         command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-        start_new_session=True,
+        start_new_session=True, pass_fds=(started_fd,),
     )
+
+
+def _wait(process: subprocess.Popen, started, timeout_s: float) -> tuple[int | None, bool]:
+    """Waits for the runner to say the code starts (or to die first), then at most timeout_s for it to finish."""
     try:
-        return process.wait(timeout=timeout_s + STARTUP_GRACE_S), False
+        ready, _, _ = select.select([started], [], [], STARTUP_LIMIT_S)
+        if ready and started.read(1):
+            return process.wait(timeout=timeout_s), False
+        return process.wait(timeout=1.0), False  # it ended (or broke) before running any code
     except subprocess.TimeoutExpired:
         return None, True
     finally:

@@ -16,7 +16,7 @@ CODE_NAME = "<python tool>"
 
 def _limit(settings):
     limits = {
-        # A second of slack on the hard CPU limit, so the kernel's first word is SIGXCPU (reported as such), not SIGKILL.
+        # A second of slack on the hard limit, so the kernel's first word is SIGXCPU (reported as such), not SIGKILL.
         resource.RLIMIT_CPU: (settings["cpu_s"], settings["cpu_s"] + 1),
         resource.RLIMIT_AS: (settings["memory_bytes"],) * 2,
         resource.RLIMIT_FSIZE: (settings["file_bytes"],) * 2,
@@ -69,6 +69,8 @@ def main():
     _limit(settings)
     with open(settings["code_name"], encoding="utf-8") as handle:
         code = handle.read()
+    os.write(settings["started_fd"], b"1")  # the wall-clock limit starts now, not while Python was starting
+    os.close(settings["started_fd"])
 
     result = {"ok": True, "error": ""}
     try:

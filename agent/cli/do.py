@@ -28,7 +28,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def desktop_from_args(args: argparse.Namespace):
     from agent.desktop import Desktop
-    from agent.executor import default_log_path
 
     from .options import grounder_from_args
 
@@ -40,7 +39,7 @@ def desktop_from_args(args: argparse.Namespace):
         grounder_from_args(args),
         monitor=args.monitor,
         dry_run=args.dry_run,
-        log_path=args.log or default_log_path(),
+        log_path=args.log,
         settle_s=args.settle,
     )
 

@@ -18,13 +18,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.capture import load_screenshot
+    from agent.capture import load_screenshot, monitors
     from agent.repl import Repl, enable_history
 
     from .do import desktop_from_args
 
     practice = load_screenshot(args.screenshot) if args.screenshot else None
-    if practice is not None:
+    if practice is None:
+        monitors()  # no display: say so now, not after the first step is typed
+    else:
         args.dry_run = True
     desktop = desktop_from_args(args)
     enable_history()

@@ -130,7 +130,7 @@ def write_report(results: Results, path: str | Path, gallery: int = GALLERY_SIZE
             parts += [f"![accuracy by group]({rel(chart)})", ""]
         if shots:
             parts += [f"## Failures ({len(shots)} shown; green: truth, red: predicted point)", ""]
-            parts += [f"**{html.escape(c)}**\n\n![{i}]({rel(p)})\n" for i, (p, c) in enumerate(shots)]
+            parts += [f"{c}\n\n![failure {i}]({rel(p)})\n" for i, (p, c) in enumerate(shots)]
         text = "\n".join(parts)
     else:
         figures = "".join(

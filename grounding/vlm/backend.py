@@ -15,11 +15,11 @@ from typing import Any, Sequence
 
 from PIL import Image
 
-from ..errors import ImageError, OptionError
+from ..errors import BackendError, ImageError, OptionError
 from ..geometry import Box
 from ..inputs import prepare
 from ..types import Prediction, Status, TraceStep
-from .families import Family, get_family, model_to_image, smart_resize
+from .families import Family, answer_in_space, get_family, model_to_image, smart_resize
 from .loading import CHATML_TEMPLATE, load_checkpoint, pixel_bounds
 
 
@@ -144,7 +144,8 @@ class VLMGrounder:
         for request, (t, h, w) in zip(chunk, vision["image_grid_thw"].tolist()):
             seen = (w * b.patch_size, h * b.patch_size)
             if seen != request.model_size:  # the prompt told the model a size it did not get: every answer would be off
-                raise RuntimeError(f"processor resized to {seen}, expected {request.model_size}")
+                raise BackendError(f"the image processor resized to {seen}, not the {request.model_size} the "
+                                   "prompt states; its resize differs from smart_resize")
             tokens = t * h * w // (b.merge_size ** 2)
             texts.append(request.prompt.replace(self._image_token, self._image_token * tokens, 1))
         text_inputs = loaded.tokenizer(
@@ -184,7 +185,7 @@ class VLMGrounder:
         tokens = output.prompt_tokens + output.generated_tokens
         extra = {"family": self.family.name, "model_size": list(request.model_size)}
         answer = self.family.parse(raw)
-        if answer is None:
+        if answer is None or not answer_in_space(answer, self.family, request.model_size):
             return Prediction.wrong_format(raw, elapsed_s=elapsed, tokens=tokens, extra=extra)
         point, box = model_to_image(answer, self.family, request.model_size, request.image.size)
         score = min(1.0, max(0.0, output.score))

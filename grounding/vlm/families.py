@@ -240,6 +240,15 @@ def model_to_image(
     return point, box
 
 
+def answer_in_space(answer: Answer, family: Family | str, model_size: tuple[int, int], slack: float = 0.05) -> bool:
+    """Whether the answer lies in the family's space (with `slack` of its extent to spare): (12, 34) from a 0-1
+    model is not a point on the screen but a misread, and is better reported as wrong_format than clamped."""
+    family = get_family(family) if isinstance(family, str) else family
+    width, height = {"resized-abs": model_size, "0-1000": (1000, 1000), "0-1": (1, 1)}[family.space]
+    x, y = answer.point
+    return -slack * width <= x <= (1 + slack) * width and -slack * height <= y <= (1 + slack) * height
+
+
 def image_to_model(
     point: Point, family: Family | str, model_size: tuple[int, int], image_size: tuple[int, int]
 ) -> Point:

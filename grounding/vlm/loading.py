@@ -6,6 +6,7 @@ never downloaded implicitly (a 7B checkpoint is 16 GB): a hub id must already be
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,10 +113,26 @@ def pixel_bounds(image_processor: Any, family: Family, min_pixels: int | None, m
     low, high = read("shortest_edge", "min_pixels"), read("longest_edge", "max_pixels")
     if family.pin_pixels or not (low and high):
         low, high = family.min_pixels, family.max_pixels
-    low, high = int(min_pixels or low), int(max_pixels or high)
-    if low > high:
-        raise OptionError(f"min_pixels ({low}) is larger than max_pixels ({high})")
+    if min_pixels and max_pixels and min_pixels > max_pixels:
+        raise OptionError(f"min_pixels ({min_pixels}) is larger than max_pixels ({max_pixels})")
+    # One bound given by the caller wins over the other's default (max_pixels=200_000 on a 2M-min family works).
+    high = int(max_pixels or max(high, min_pixels or 0))
+    low = int(min_pixels or min(low, high))
     return Bounds(patch * merge, patch, merge, low, high)
+
+
+def _processor_chat_template(path: Path) -> str | None:
+    """Many VL checkpoints keep their chat template beside the processor (chat_template.json), where the
+    tokenizer does not look; without it the checkpoint's default system prompt would be lost."""
+    jinja, legacy = path / "chat_template.jinja", path / "chat_template.json"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    if legacy.is_file():
+        try:
+            return json.loads(legacy.read_text(encoding="utf-8")).get("chat_template")
+        except (ValueError, AttributeError):
+            return None
+    return None
 
 
 @dataclass
@@ -160,6 +177,8 @@ def load_checkpoint(model: str, device: str | None, dtype: str | None) -> Loaded
     if device != "auto":
         network = network.to(device)
     network.eval()
+    if not tokenizer.chat_template:
+        tokenizer.chat_template = _processor_chat_template(path)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return Loaded(network, tokenizer, image_processor, device, torch_dtype, path)

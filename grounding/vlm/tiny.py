@@ -1,4 +1,4 @@
-"""Tiny randomly initialised checkpoints of the Qwen-VL architectures, for offline tests and smoke checks.
+"""Tiny randomly initialised checkpoints of the Qwen2/2.5/3-VL architectures, for offline tests and smoke checks.
 
 `build_tiny(directory, arch)` writes a complete checkpoint (config, weights, tokenizer with a chat template, image
 processor) of a few hundred kilobytes that loads through the same path as the real models. A random model writes
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .loading import CHATML_TEMPLATE
 
-ARCHES = ("qwen2.5-vl", "qwen3-vl")
+ARCHES = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl")
 
 SPECIAL_TOKENS = (
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
@@ -50,6 +50,12 @@ def _config(arch: str, tokenizer):
         num_key_value_heads=1, bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
+    if arch == "qwen2-vl":
+        from transformers import Qwen2VLConfig
+
+        text["rope_parameters"] = {"rope_type": "default", "rope_theta": 1e6, "mrope_section": [2, 3, 3]}
+        vision = dict(depth=1, embed_dim=32, hidden_size=32, mlp_ratio=2, num_heads=2)
+        return Qwen2VLConfig(text_config=text, vision_config=vision, **ids)
     if arch == "qwen2.5-vl":
         from transformers import Qwen2_5_VLConfig
 
@@ -71,7 +77,7 @@ def _config(arch: str, tokenizer):
 def _image_processor(arch: str, max_pixels: int):
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    patch = 14 if arch == "qwen2.5-vl" else 16
+    patch = 16 if arch == "qwen3-vl" else 14
     factor = patch * 2
     return Qwen2VLImageProcessorPil(patch_size=patch, merge_size=2, min_pixels=4 * factor * factor,
                                     max_pixels=max_pixels)
@@ -87,6 +93,8 @@ def _rig(model, tokenizer, script: str) -> None:
     import torch
 
     chain = tokenizer.convert_tokens_to_ids(list(script)) + [tokenizer.eos_token_id]
+    if len(set(chain)) != len(chain):
+        raise ValueError(f"script {script!r} repeats a character; each one can have only one successor")
     language = model.model.language_model
     with torch.no_grad():
         for layer in language.layers:
@@ -121,6 +129,9 @@ def build_tiny(
         _rig(model, tokenizer, script)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     _image_processor(arch, max_pixels).save_pretrained(directory)

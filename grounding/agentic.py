@@ -1,0 +1,188 @@
+"""The agentic tool loop: a tool-calling model may crop, zoom and run Python on the screenshot before it answers.
+
+The model sees the screenshot as its family's processor would resize it, with the tools `crop`, `zoom` (from
+`tools/`) and `python` (the sandbox in `tools.sandbox`, with the screenshot as `image`). Tool arguments and the final
+answer are all in the family's coordinates of that first screenshot; crops are cut from the caller's full-resolution
+image, so zooming shows detail the resized screenshot lost. Each tool result (text, and its images in a user message,
+since tool messages carry text only) goes back into the conversation until the model answers without a tool call
+or the step budget ends (the last call offers no tools). Every call and tool run is a `TraceStep`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from tools import run_python, zoom
+
+from .geometry import Box, Transform
+from .types import Prediction, Status, TraceStep
+from .vlm.families import space_to_model
+
+if TYPE_CHECKING:
+    from .remote import OpenAIGrounder
+
+MAX_VIEW_PIXELS = 2560 * 1440  # largest tool image sent back, whatever the family would accept
+PYTHON_OUTPUT_CHARS = 4000  # of the sandbox's stdout, what goes back into the conversation
+
+_BOX_PARAMETERS = {
+    "x1": {"type": "number"}, "y1": {"type": "number"}, "x2": {"type": "number"}, "y2": {"type": "number"},
+}
+TOOLS = [
+    {"type": "function", "function": {
+        "name": "crop",
+        "description": "Show the region [x1, y1, x2, y2] of the screenshot at the screenshot's full resolution.",
+        "parameters": {"type": "object", "properties": _BOX_PARAMETERS, "required": list(_BOX_PARAMETERS)},
+    }},
+    {"type": "function", "function": {
+        "name": "zoom",
+        "description": "Show the region [x1, y1, x2, y2] of the screenshot magnified `factor` times (default 2).",
+        "parameters": {"type": "object", "properties": {**_BOX_PARAMETERS, "factor": {"type": "number"}},
+                       "required": list(_BOX_PARAMETERS)},
+    }},
+    {"type": "function", "function": {
+        "name": "python",
+        "description": "Run Python code in a sandbox (no network, no files but a scratch folder). The screenshot is "
+        "the PIL image `image`, at the size you see it. Printed output comes back; so do images you call .show() "
+        "on, leave as the last expression, or save as files.",
+        "parameters": {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
+    }},
+]
+
+
+class ToolError(Exception):
+    """A tool call we cannot run (bad arguments): its message goes back to the model, and the loop goes on."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    text: str
+    images: tuple[Image.Image, ...]
+    step: TraceStep
+
+
+def guide(family_space: str, model_size: tuple[int, int]) -> str:
+    width, height = model_size
+    units = {"resized-abs": f"pixels of this {width}x{height} screenshot", "0-1000": "0-1000 relative coordinates",
+             "0-1": "0-1 relative coordinates"}[family_space]
+    return (
+        "You may call the tools crop, zoom and python to look closer before you answer. Tool arguments and your "
+        f"final answer are always in {units} of this full screenshot, whatever image a tool showed last. When "
+        "you are sure, answer without a tool call, in the answer format asked for."
+    )
+
+
+def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: str) -> Prediction:
+    """Runs the loop for one instruction on one (RGB) image; a Prediction in the image's pixels."""
+    from .remote import data_url, with_image
+
+    family = backend.family
+    model_size = backend.model_size(image.size)
+    seen = image if model_size == image.size else image.resize(model_size, Image.Resampling.BICUBIC)
+    # The family's numbers -> model pixels -> the caller's pixels.
+    to_image = space_to_model(family.space, model_size).then(Transform.between_sizes(model_size, image.size))
+    messages = with_image(family.messages(instruction, *model_size), data_url(seen))
+    messages[-1]["content"].append({"type": "text", "text": guide(family.space, model_size)})
+
+    trace: list[TraceStep] = []
+    tokens = 0
+    for step in range(backend.max_steps):
+        last = step == backend.max_steps - 1
+        if last:
+            messages.append({"role": "user", "content": "No more tool calls are possible: answer now."})
+        message, body = backend.chat(messages, **({} if last else {"tools": TOOLS, "tool_choice": "auto"}))
+        tokens += int((body.get("usage") or {}).get("total_tokens") or 0)
+        text = str(message.get("content") or "")
+        calls = message.get("tool_calls") or []
+        if not calls:
+            prediction = backend.read_answer(text, model_size, image.size, body)
+            trace.append(TraceStep("answer", None, raw=text, point=prediction.point, score=prediction.score,
+                                   note=prediction.status.value))
+            return prediction.with_(trace=tuple(trace), calls=step + 1, tokens=tokens)
+        trace.append(TraceStep("call", None, raw=text, note=", ".join(_call_name(c) for c in calls)))
+        if last:
+            break
+        messages.append({"role": "assistant", "content": text or None, "tool_calls": calls})
+        shown = []
+        for call in calls:
+            result = _run_tool(call, image, seen, to_image, backend, family.max_pixels)
+            trace.append(result.step)
+            messages.append({"role": "tool", "tool_call_id": str(call.get("id", "")), "content": result.text})
+            shown.extend(result.images)
+        if shown:
+            parts: list[dict[str, Any]] = [{"type": "text", "text": "Images from the tool call(s) above:"}]
+            parts += [{"type": "image_url", "image_url": {"url": data_url(picture)}} for picture in shown]
+            messages.append({"role": "user", "content": parts})
+    return Prediction(point=None, status=Status.WRONG_FORMAT, raw="step budget spent without an answer",
+                      trace=tuple(trace), calls=backend.max_steps, tokens=tokens)
+
+
+def _call_name(call: Any) -> str:
+    function = call.get("function") if isinstance(call, dict) else None
+    return str(function.get("name")) if isinstance(function, dict) else "?"
+
+
+def _run_tool(call: Any, image, seen, to_image: Transform, backend, max_pixels: int) -> ToolResult:
+    name = _call_name(call)
+    raw = ""
+    try:
+        function = call["function"]
+        raw = str(function.get("arguments") or "{}")
+        arguments = json.loads(raw)
+        if not isinstance(arguments, dict):
+            raise ToolError("arguments must be a JSON object")
+        if name == "python":
+            return _python(arguments, seen, backend.python_timeout_s, raw)
+        if name in ("crop", "zoom"):
+            return _view(name, arguments, image, seen.width / image.width, to_image, max_pixels, raw)
+        raise ToolError(f"unknown tool {name!r}; the tools are crop, zoom and python")
+    except (ToolError, ValueError, TypeError, KeyError) as exc:  # the model's mistake: tell it, go on
+        message = str(exc) if isinstance(exc, ToolError) else f"bad arguments: {exc}"
+        return ToolResult(f"error: {message}", (), TraceStep("tool", None, raw=raw, note=f"{name}: error: {message}"))
+
+
+def _number(arguments: dict, key: str, default: float | None = None) -> float:
+    value = arguments.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ToolError(f"{key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _view(
+    name: str, arguments: dict, image, seen_per_pixel: float, to_image: Transform, max_pixels: int, raw: str
+) -> ToolResult:
+    asked = Box.from_corners(*(_number(arguments, key) for key in ("x1", "y1", "x2", "y2")))
+    region = to_image.apply_box(asked).clip(*image.size)
+    if region.width < 1 or region.height < 1:
+        raise ToolError(f"the region {asked.to_list()} has no area inside the screenshot")
+    # `factor` is relative to the screenshot the model saw, which has seen_per_pixel of its pixels per image pixel.
+    factor = _number(arguments, "factor", 2.0) if name == "zoom" else None
+    if factor is not None and not 0 < factor <= 16:
+        raise ToolError(f"factor must lie in (0, 16], got {factor}")
+    scale = factor * seen_per_pixel if factor is not None else 1.0
+    limit = min(max_pixels, MAX_VIEW_PIXELS) / (region.width * region.height)
+    scale = min(scale, math.sqrt(limit))
+    view = zoom(image, region, scale=scale)
+    width, height = view.image.size
+    text = (f"{name} shows the region {asked.to_list()} of the screenshot as a {width}x{height} image "
+            f"({view.scale / seen_per_pixel:.2f}x the screenshot you see). Keep answering in the coordinates "
+            "of the full screenshot.")
+    step = TraceStep("tool", view.box, scale=view.scale, raw=raw, note=f"{name}: {width}x{height}")
+    return ToolResult(text, (view.image,), step)
+
+
+def _python(arguments: dict, seen, timeout_s: float, raw: str) -> ToolResult:
+    code = arguments.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise ToolError("code must be a non-empty string")
+    result = run_python(code, image=seen, timeout_s=timeout_s)
+    output = result.stdout[:PYTHON_OUTPUT_CHARS]
+    text = ("ok" if result.ok else f"error: {result.error}") + (f"\noutput:\n{output}" if output else "")
+    if result.images:
+        text += f"\n{len(result.images)} image(s) follow."
+    note = "python: ok" if result.ok else f"python: {result.error}"[:200]
+    return ToolResult(text, result.images, TraceStep("tool", None, raw=code, note=note))

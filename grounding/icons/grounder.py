@@ -1,0 +1,112 @@
+"""The `icons` grounder: propose icon-like regions, embed them with the shipped encoder, pick the one nearest the
+instruction's words."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+from PIL import Image
+
+from grounding.errors import OptionError
+from grounding.geometry import Box
+from grounding.inputs import prepare
+from grounding.ocr.instruction import parse
+from grounding.types import Prediction, Stopwatch, TraceStep
+
+
+# Cosine similarities between a crop and a phrase map to scores through this range: below LOW the match is noise,
+# at HIGH and above it is as sure as the model gets. ICON_CEILING keeps icon scores under exact text matches.
+LOW, HIGH, ICON_CEILING = 0.15, 0.75, 0.9
+
+
+@dataclass(frozen=True)
+class Match:
+    box: Box
+    similarity: float
+
+    def to_dict(self) -> dict:
+        return {"box": self.box.to_list(), "similarity": round(self.similarity, 4)}
+
+
+@dataclass(frozen=True)
+class Search:
+    """What one icon search saw: the words it looked for, how many regions it compared, the best matches."""
+
+    words: tuple[str, ...]
+    regions: int
+    matches: tuple[Match, ...]  # best first
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def score_of(similarity: float) -> float:
+    return float(np.clip((similarity - LOW) / (HIGH - LOW), 0.0, 1.0)) * ICON_CEILING
+
+
+class IconGrounder:
+    """Icons without visible text, matched by what they depict; text on screen is not read (see `offline`)."""
+
+    name = "icons"
+
+    def __init__(self, *, min_score: float = 0.05, candidates: int = 5) -> None:
+        if not 0.0 <= min_score <= 1.0:
+            raise OptionError(f"min_score must lie in [0, 1], got {min_score}")
+        if not isinstance(candidates, int) or candidates < 1:
+            raise OptionError(f"candidates must be a positive integer, got {candidates!r}")
+        self.min_score = min_score
+        self.candidates = candidates
+
+    def search(self, image: Image.Image, instruction: str, exclude: Iterable[Box] = ()) -> Search:
+        """Rank the icon-like regions of an RGB `image` (outside `exclude`) by similarity to the instruction."""
+        # OpenCV and ONNX Runtime load here, not at import, so listing grounders stays fast.
+        from . import model
+        from .crops import PAD, cut, square
+        from .proposals import propose
+
+        icon_model = model.load()
+        query, words = icon_model.vocabulary.embed(parse(instruction).target)
+        if query is None:
+            return Search((), 0, ())
+        pixels = np.asarray(image)
+        boxes = propose(pixels, exclude)
+        if not boxes:
+            return Search(tuple(words), 0, ())
+        crops = cut(pixels, [square(b.center.x, b.center.y, max(b.width, b.height) * PAD) for b in boxes])
+        vectors = icon_model.embed(crops)
+        similarity = vectors @ query
+        # A region nearer to the clutter vector than to the phrase is a stroke of text or a frame, not an icon.
+        similarity = np.where(vectors @ icon_model.background > similarity, similarity - 1.0, similarity)
+        order = np.argsort(-similarity)[: self.candidates]
+        return Search(tuple(words), len(boxes), tuple(Match(boxes[i], float(similarity[i])) for i in order))
+
+    def locate(self, image: Image.Image, instruction: str) -> Prediction:
+        with Stopwatch() as watch:
+            image, instruction = prepare(image, instruction)
+            found = self.search(image, instruction)
+        return prediction(found, watch.elapsed, self.min_score)
+
+
+def prediction(found: Search, elapsed: float, min_score: float, **extra) -> Prediction:
+    """The Prediction for an icon search: its best region, or not_found when nothing matched well enough."""
+    raw = json.dumps({"words": list(found.words), "best": found.best.to_dict() if found.best else None})
+    details = {
+        "source": "icon",
+        "words": list(found.words),
+        "regions": found.regions,
+        "candidates": [m.to_dict() for m in found.matches],
+        **extra,
+    }
+    note = f"{found.regions} icon regions; words {' '.join(found.words) or '(none known)'}"
+    best = found.best
+    score = score_of(best.similarity) if best else 0.0
+    if best is None or score < min_score:
+        step = TraceStep("full", None, raw=raw, score=score, note=note)
+        return Prediction.not_found(raw, score=score, elapsed_s=elapsed, trace=(step,), extra=details)
+    point = best.box.center
+    step = TraceStep("full", None, raw=raw, point=point, score=score, note=note)
+    return Prediction(point=point, box=best.box, score=score, raw=raw, elapsed_s=elapsed, trace=(step,), extra=details)

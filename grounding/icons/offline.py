@@ -1,0 +1,39 @@
+"""The `offline` grounder: text when the instruction's words are on screen, otherwise the icon that depicts them.
+
+The OCR grounder reads the screen once (cached per image); its text lines both answer text targets and are blanked
+out of the icon search, so words never pose as icons and nothing is read twice.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from grounding.errors import OptionError
+from grounding.inputs import prepare
+from grounding.registry import load
+from grounding.types import Prediction, Stopwatch
+
+from .grounder import IconGrounder, prediction
+
+
+class OfflineGrounder:
+    name = "offline"
+
+    def __init__(self, *, min_text_score: float = 0.6, min_icon_score: float = 0.05, det_limit: int = 1920) -> None:
+        for key, value in (("min_text_score", min_text_score), ("min_icon_score", min_icon_score)):
+            if not 0.0 <= value <= 1.0:
+                raise OptionError(f"{key} must lie in [0, 1], got {value}")
+        self.min_text_score = min_text_score
+        self.min_icon_score = min_icon_score
+        self.text = load("ocr", zoom=False, det_limit=det_limit, min_score=min_text_score)
+        self.icons = IconGrounder(min_score=min_icon_score)
+
+    def locate(self, image: Image.Image, instruction: str) -> Prediction:
+        with Stopwatch() as watch:
+            image, instruction = prepare(image, instruction)
+            text = self.text.locate(image, instruction)
+            if text.found:
+                return text.with_(elapsed_s=watch.elapsed, extra={**text.extra, "source": "text"})
+            page = self.text.read(image)
+            found = self.icons.search(image, instruction, exclude=[line.box for line in page.lines])
+        return prediction(found, watch.elapsed, self.min_icon_score, text_score=round(text.score, 4))

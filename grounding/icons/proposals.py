@@ -1,0 +1,75 @@
+"""Where icons may be: small, roughly square blobs of contrast that are not text lines.
+
+Icons are drawn with crisp edges on flat backgrounds, so a morphological gradient finds their ink; dilating it by a
+few pixels joins an icon's parts (the two blades of scissors, the dots of a kebab menu) into one connected component
+whose box we keep when its size and shape fit an icon at this screen's scale. Text lines found by OCR are blanked
+first, so words do not compete with icons, and two dilation sizes are tried because icon parts sit at varied gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import cv2
+import numpy as np
+
+from grounding.geometry import Box
+
+
+@dataclass(frozen=True)
+class Settings:
+    contrast: int = 28  # grey-level step that counts as an edge
+    min_side: float = 7.0  # px at 1080p: smaller blobs are specks, dots and separators
+    max_side: float = 40.0  # px at 1080p: larger blobs are images, panels and frames
+    max_aspect: float = 2.6
+    gaps: tuple[int, ...] = (3, 6)  # dilation sizes at 1080p
+    limit: int = 1500  # most candidates to embed on a very busy screen
+
+
+def screen_scale(size: tuple[int, int]) -> float:
+    """1.0 for 1080p, 2.0 for 4K: UI elements grow with the screen's pixel density."""
+    return max(0.75, min(size) / 1080)
+
+
+def propose(rgb: np.ndarray, exclude: Iterable[Box] = (), settings: Settings = Settings()) -> list[Box]:
+    """Candidate icon boxes (ink extents) in the image's pixels, most icon-like first."""
+    scale = screen_scale((rgb.shape[1], rgb.shape[0]))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    ink = (cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, kernel) >= settings.contrast).astype(np.uint8)
+    for box in exclude:
+        x1, y1, x2, y2 = box.to_ints()
+        ink[max(0, y1 - 1) : y2 + 1, max(0, x1 - 1) : x2 + 1] = 0
+    lo, hi = settings.min_side * scale, settings.max_side * scale
+    found: list[tuple[float, Box]] = []
+    for gap in settings.gaps:
+        k = max(1, int(round(gap * scale)))
+        joined = cv2.dilate(ink, np.ones((k, k), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        for x, y, w, h, _ in stats[1:]:
+            # The dilation grew the blob by k-1 pixels in total along each axis; take that back.
+            x, y, w, h = x + (k - 1) / 2, y + (k - 1) / 2, w - (k - 1), h - (k - 1)
+            if not (lo <= max(w, h) <= hi and min(w, h) >= lo * 0.5):
+                continue
+            if max(w, h) / max(1.0, min(w, h)) > settings.max_aspect:
+                continue
+            squareness = min(w, h) / max(w, h)
+            found.append((squareness, Box(x, y, x + w, y + h)))
+    found.sort(key=lambda item: -item[0])
+    return _distinct([box for _, box in found])[: settings.limit]
+
+
+def _distinct(boxes: list[Box], overlap: float = 0.7) -> list[Box]:
+    """Drop boxes that nearly coincide with one kept before them (both dilations often find the same icon)."""
+    kept: list[Box] = []
+    grid: dict[tuple[int, int], list[Box]] = {}
+    for box in boxes:
+        cell = (int(box.center.x // 64), int(box.center.y // 64))
+        near = [b for dx in (-1, 0, 1) for dy in (-1, 0, 1) for b in grid.get((cell[0] + dx, cell[1] + dy), ())]
+        if any(box.iou(other) > overlap for other in near):
+            continue
+        kept.append(box)
+        grid.setdefault(cell, []).append(box)
+    return kept
+

