@@ -32,7 +32,9 @@ _PATTERNS = (
     ("double_click", re.compile(r"^double[- ]?click(?:\s+on)?\s+(?P<target>.+)$", re.I)),
     ("right_click", re.compile(r"^right[- ]?click(?:\s+on)?\s+(?P<target>.+)$", re.I)),
     ("click", re.compile(r"^(?:left[- ]?)?click(?:\s+on)?\s+(?P<target>.+)$", re.I)),
-    ("hover", re.compile(r"^(?:hover(?:\s+over|\s+on)?|move\s+(?:the\s+)?(?:mouse|pointer)\s+(?:to|over))\s+(?P<target>.+)$", re.I)),
+    ("hover", re.compile(
+        r"^(?:hover(?:\s+over|\s+on)?|move\s+(?:the\s+)?(?:mouse|pointer)\s+(?:to|over))\s+(?P<target>.+)$", re.I
+    )),
     ("type", re.compile(rf"^(?:type|enter|write)\s+{_QUOTED}(?:\s+(?:into|in|on)\s+(?P<target>.+))?$", re.I)),
     ("press", re.compile(r"^(?:press|hit|key)\s+(?P<keys>\S.*)$", re.I)),
     ("scroll", re.compile(
@@ -109,6 +111,8 @@ def parse_keys(spec: str) -> tuple[str, ...]:
             raise InstructionError(f"empty key in {spec!r} (write chords as ctrl+s)")
         key = part if len(part) == 1 else KEY_ALIASES.get(part.lower(), part.lower())
         if len(key) > 1 and key not in NAMED_KEYS:
-            raise InstructionError(f"unknown key {part!r} in {spec!r} (keys are single characters or names like ctrl, enter, f5)")
+            raise InstructionError(
+                f"unknown key {part!r} in {spec!r} (keys are single characters or names like ctrl, enter, f5)"
+            )
         keys.append(key.lower() if len(key) == 1 and len(parts) > 1 else key)
     return tuple(keys)

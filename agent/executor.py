@@ -7,6 +7,8 @@ to a JSONL log.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sys
@@ -159,7 +161,9 @@ def _pyautogui():
         require_display()
         _ensure_xauthority()
     try:
-        import pyautogui
+        # python-xlib prints a warning to stdout for a display without auth cookies (Xvfb); keep stdout ours.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import pyautogui
     except Exception as exc:  # KeyError, Xlib connection/auth errors, missing tkinter on macOS...
         display = os.environ.get("DISPLAY", "")
         raise DisplayError(f"cannot drive the display {display!r}: {type(exc).__name__}: {exc}") from None

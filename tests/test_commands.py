@@ -35,7 +35,7 @@ from grounding.errors import InstructionError
         ("scroll up 10", Command("scroll", amount=10)),
         ("scroll down 2 over Preview", Command("scroll", target="Preview", amount=-2)),
         ("drag report.pdf to Trash", Command("drag", target="report.pdf", destination="Trash")),
-        ("drag the slider handle onto the right end", Command("drag", target="the slider handle", destination="the right end")),
+        ("drag the slider onto the end", Command("drag", target="the slider", destination="the end")),
         # No verb: a plain grounding instruction is a click on what it describes.
         ("open the File menu", Command("click", target="open the File menu")),
         ("Save", Command("click", target="Save")),

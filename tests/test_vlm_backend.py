@@ -17,15 +17,15 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageDraw
 
-import grounding  # noqa: E402
-from grounding.errors import BackendError, ImageError, OptionError  # noqa: E402
-from grounding.geometry import Box  # noqa: E402
-from grounding.types import Status  # noqa: E402
-from grounding.vlm.families import smart_resize  # noqa: E402
-from grounding.vlm.tiny import build_tiny  # noqa: E402
-from tools.image import crop  # noqa: E402
+import grounding
+from grounding.errors import BackendError, ImageError, OptionError
+from grounding.geometry import Box
+from grounding.types import Status
+from grounding.vlm.families import smart_resize
+from grounding.vlm.tiny import build_tiny
+from tools.image import crop
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_MAX_PIXELS = 128 * 28 * 28  # keeps the vision tokens (and the test time) small
@@ -169,6 +169,23 @@ def test_cached_hub_id_loads_from_the_hf_cache(checkpoints, tmp_path, monkeypatc
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
     grounder = grounding.load("qwen2.5-vl", model="tiny-org/tiny-vl", zoom=False)
     assert grounder.locate(screenshot(300, 200), "OK").status is Status.OK
+
+
+def test_resize_bounds_come_from_the_processor_unless_the_family_pins_them(checkpoints):
+    from transformers import AutoImageProcessor
+
+    from grounding.vlm.families import get_family
+    from grounding.vlm.loading import pixel_bounds
+
+    processor = AutoImageProcessor.from_pretrained(checkpoints["qwen3-vl"])
+    bounds = pixel_bounds(processor, get_family("qwen3-vl"), None, None)
+    assert (bounds.factor, bounds.min_pixels, bounds.max_pixels) == (32, 4 * 32 * 32, TINY_MAX_PIXELS)
+    processor = AutoImageProcessor.from_pretrained(checkpoints["qwen2.5-vl"])
+    assert pixel_bounds(processor, get_family("gta1"), None, None).max_pixels == 4096 * 2160
+    pinned = pixel_bounds(processor, get_family("ui-venus-ground"), None, 500_000)
+    assert (pinned.factor, pinned.min_pixels, pinned.max_pixels) == (28, 500_000, 500_000)
+    with pytest.raises(OptionError, match="min_pixels"):
+        pixel_bounds(processor, get_family("gta1"), 9000, 8000)
 
 
 def test_bad_options_and_inputs(checkpoints):

@@ -14,9 +14,13 @@ def add_desktop_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("desktop")
     group.add_argument("--yes", "-y", action="store_true", help="act without asking for confirmation")
     group.add_argument("--dry-run", action="store_true", help="ground and log, but move and press nothing")
-    group.add_argument("--monitor", type=int, default=0, metavar="N", help="monitor to look at (1, 2, ...; default 0: all)")
+    group.add_argument(
+        "--monitor", type=int, default=0, metavar="N", help="monitor to look at (1, 2, ...; default 0: all)"
+    )
     group.add_argument("--log", metavar="FILE.jsonl", help="action log (default: the user log dir's actions.jsonl)")
-    group.add_argument("--settle", type=float, default=0.3, metavar="S", help="pause between pointing and pressing (default 0.3)")
+    group.add_argument(
+        "--settle", type=float, default=0.3, metavar="S", help="pause between pointing and pressing (default 0.3 s)"
+    )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from PIL import Image
 
@@ -14,7 +15,7 @@ from . import engine
 from .cache import PageCache
 from .instruction import parse
 from .match import best_per_place, candidates
-from .rank import rank
+from .rank import click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
 _CACHE = PageCache()
@@ -67,13 +68,13 @@ class OcrGrounder:
                 raw, score=min(score, self.min_score), elapsed_s=watch.elapsed, trace=(step,), extra=extra
             )
         best = ranked[0]
-        point = best.candidate.box.center
+        point = click_point(query, best.candidate, image.size)
         return Prediction(
             point=point,
-            box=best.candidate.box,
+            box=best.candidate.box if best.candidate.box.contains(point) else None,
             score=best.score,
             raw=raw,
             elapsed_s=watch.elapsed,
-            trace=(step.with_point(point, best.score) if hasattr(step, "with_point") else step,),
+            trace=(replace(step, point=point, score=best.score),),
             extra={**extra, "matched": best.candidate.text},
         )

@@ -108,6 +108,7 @@ class Query:
     role: str | None = None  # "menu", "tab", "button", "link", ... when the instruction names one
     area: str | None = None  # "menu bar", "open menu", "top right", ... when the instruction says where
     quoted: bool = False  # the target was quoted, so it is the exact label
+    shown_inside: bool = False  # the words are the control's content ("the input showing Walden"), not a caption
 
 
 def parse(instruction: str) -> Query:
@@ -124,11 +125,11 @@ def parse(instruction: str) -> Query:
         role = _role_in(before + " " + after)
         if area is None and role == "menu" and re.search(r"\bmenu ?bar\b", instruction, re.IGNORECASE):
             area = "menu bar"
-        return Query(target, role, area, quoted=True)
-    target, role = _strip(text)
+        return Query(target, role, area, quoted=True, shown_inside=bool(_SHOWING.search(before)))
+    target, role, shown = _strip(text)
     if not target:  # the instruction was only a role or a verb ("Search", "Save"): it names the control itself
-        target, role = text.strip(" .!?"), None
-    return Query(target, role, area)
+        target, role, shown = text.strip(" .!?"), None, False
+    return Query(target, role, area, shown_inside=shown)
 
 
 def _quoted(text: str) -> tuple[str, str, str] | None:
@@ -164,7 +165,14 @@ def _role_in(text: str) -> str | None:
     return None
 
 
-def _strip(text: str) -> tuple[str, str | None]:
+# "the input showing Walden", "the button labelled OK": what follows is the text the control displays.
+_SHOWING = re.compile(
+    r"\b(?:showing|displaying|containing|labell?ed|named|called|titled|saying|that says|with(?: the)? text)\s+",
+    re.IGNORECASE,
+)
+
+
+def _strip(text: str) -> tuple[str, str | None, bool]:
     """Drop command words and articles from the front and role nouns from the back; report the role removed."""
     text = text.strip(" .!?")
     role = None
@@ -185,10 +193,8 @@ def _strip(text: str) -> tuple[str, str | None]:
             role = role or _ROLES[noun]
             break
     # "the input showing Walden", "the button labelled OK": the words after the participle are the label.
-    shown = re.search(r"\b(?:showing|labell?ed|named|called|titled|saying|that says|with text|with the text)\s+(.+)$",
-                      text, re.IGNORECASE)
+    shown = _SHOWING.search(text)
     if shown:
-        head = text[: shown.start()].strip().lower()
-        role = role or _role_in(head)
-        text = shown.group(1)
-    return text.strip(" .!?,"), role
+        role = role or _role_in(text[: shown.start()])
+        text = text[shown.end():]
+    return text.strip(" .!?,"), role, shown is not None

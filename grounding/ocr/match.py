@@ -26,7 +26,6 @@ class Candidate:
     box: Box
     similarity: float  # [0, 1], 1 when the normalised texts are equal
     extra_words: int  # words of the touched lines outside the span: 0 for a whole control
-    exact_case: bool  # equal without normalising case
     confidence: float  # the OCR's confidence in the words read
 
     def to_dict(self) -> dict:
@@ -112,7 +111,6 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
                         box=Box.union_of(box for _, box, _ in span),
                         similarity=score,
                         extra_words=sum(sizes[i] for i in touched) - len(span),
-                        exact_case=" ".join(text.split()) == " ".join(target.split()),
                         confidence=confidence,
                     )
                 )
@@ -153,7 +151,6 @@ def _glued(target: str, line: Line) -> Candidate | None:
         box=line.span_box(start, end),
         similarity=_GLUED_FACTOR * alignment.score / 100.0,
         extra_words=max(0, len(word_spans(line.text)) - len(inside)),
-        exact_case=text == target,
         confidence=line.confidence,
     )
 

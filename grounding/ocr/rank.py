@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
+from grounding.geometry import Point
+
 from .instruction import Query
 from .match import Candidate
 
@@ -15,6 +19,17 @@ from .match import Candidate
 _EXTRA_WORD_PENALTY = 0.04
 _MAX_EXTRA = 5
 _HINT_WEIGHT = 0.06
+# Ties between equal normalised texts go to the one that also matches case and punctuation ("Delete" vs "DELETE?").
+_RAW_WEIGHT = 0.02
+# "Fill:" is the caption of a field, not the Fill tab or button the instruction names.
+_LABEL_PENALTY = 0.05
+_FIELDS = ("input", "dropdown")
+# How far past a caption's colon its field starts, in caption heights.
+_FIELD_OFFSET = 1.5
+
+
+def _is_label(text: str) -> bool:
+    return text.rstrip().endswith(":")
 
 
 @dataclass(frozen=True)
@@ -29,7 +44,9 @@ def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ra
     for candidate in found:
         score = candidate.similarity
         score -= _EXTRA_WORD_PENALTY * min(candidate.extra_words, _MAX_EXTRA)
-        score += 0.01 if candidate.exact_case else 0.0
+        score += _RAW_WEIGHT * fuzz.ratio(query.target, candidate.text) / 100
+        if _is_label(candidate.text) and not _is_label(query.target) and query.role not in _FIELDS:
+            score -= _LABEL_PENALTY
         score += _HINT_WEIGHT * _place_fit(query, candidate, width, height)
         ranked.append(Ranked(candidate, min(1.0, max(0.0, score))))
     ranked.sort(key=lambda r: (r.score, r.candidate.similarity, -r.candidate.box.y1, -r.candidate.box.x1), reverse=True)
@@ -60,3 +77,13 @@ def _place_fit(query: Query, candidate: Candidate, width: int, height: int) -> f
         if "right" in area:
             fit += 2.0 * x - 1.0
     return max(-1.0, min(1.0, fit))
+
+
+def click_point(query: Query, candidate: Candidate, size: tuple[int, int]) -> Point:
+    """The centre of the matched words, except for a field named by its caption ("the Family box" matching
+    "Family:"): the field lies just right of its caption, so the click goes a little past the colon."""
+    box = candidate.box
+    if query.role in _FIELDS and not query.shown_inside and _is_label(candidate.text):
+        x = min(size[0] - 1.0, box.x2 + _FIELD_OFFSET * box.height)
+        return Point(x, box.center.y)
+    return box.center

@@ -43,7 +43,8 @@ def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixe
     if height <= 0 or width <= 0:
         raise ValueError(f"image has no pixels: {width}x{height}")
     if max(height, width) / min(height, width) > 200:
-        raise ValueError(f"aspect ratio {max(height, width) / min(height, width):.0f}:1 is over the model's 200:1 limit")
+        ratio = max(height, width) / min(height, width)
+        raise ValueError(f"aspect ratio {ratio:.0f}:1 is over the model's 200:1 limit")
     h_bar = round(height / factor) * factor
     w_bar = round(width / factor) * factor
     if h_bar * w_bar > max_pixels:
@@ -85,16 +86,18 @@ _PAIR = rf"({_NUM})\s*[,\s]\s*({_NUM})"
 _QUAD = rf"({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})"
 
 # Tried in order; the first that matches anywhere in the text wins (models put the answer first or alone).
-_KEYED_BOX = re.compile(rf"""["']?(?:bbox_2d|bbox|box)["']?\s*[:=]\s*[\[(]\s*{_QUAD}\s*[\])]""", re.I)
+_KEYED_BOX = re.compile(rf"""["']?(?:bbox_2d|bbox|box)["']?\s*[:=]\s*[\[(]\s*{_QUAD}\s*[\])]""", re.IGNORECASE)
 _KEYED_POINT = re.compile(
     rf"""["']?(?:point_2d|coordinate|click_point|point|position)["']?\s*[:=]\s*[\[(]\s*({_NUM})\s*,\s*({_NUM})"""
     rf"""(?:\s*,\s*({_NUM})\s*,\s*({_NUM}))?\s*[\])]""",
-    re.I,
+    re.IGNORECASE,
 )
-_XY = re.compile(rf"""(?<![A-Za-z_])["']?x["']?\s*[:=]\s*({_NUM})\s*[,;\s]\s*["']?y["']?\s*[:=]\s*({_NUM})""", re.I)
-_POINT_TAG = re.compile(rf"<point>\s*{_PAIR}\s*</point>", re.I)
-_BOX_TOKENS = re.compile(r"<\|box_start\|>(.*?)<\|box_end\|>", re.S)
-_START_BOX = re.compile(r"start_box\s*=\s*['\"]([^'\"]*)['\"]", re.I)
+_XY = re.compile(
+    rf"""(?<![A-Za-z_])["']?x["']?\s*[:=]\s*({_NUM})\s*[,;\s]\s*["']?y["']?\s*[:=]\s*({_NUM})""", re.IGNORECASE
+)
+_POINT_TAG = re.compile(rf"<point>\s*{_PAIR}\s*</point>", re.IGNORECASE)
+_BOX_TOKENS = re.compile(r"<\|box_start\|>(.*?)<\|box_end\|>", re.DOTALL)
+_START_BOX = re.compile(r"start_box\s*=\s*['\"]([^'\"]*)['\"]", re.IGNORECASE)
 _TWO_PAIRS = re.compile(rf"[\[(]\s*({_NUM})\s*,\s*({_NUM})\s*[\])]\s*,?\s*[\[(]\s*({_NUM})\s*,\s*({_NUM})\s*[\])]")
 _BRACKETED = re.compile(rf"[\[(]\s*({_NUM})\s*,\s*({_NUM})(?:\s*,\s*({_NUM})\s*,\s*({_NUM}))?\s*[\])]")
 _ONLY_NUMBERS = re.compile(rf"^[\s\[\](),]*{_NUM}(?:[\s,]+{_NUM})*[\s\[\](),]*$")
@@ -338,7 +341,9 @@ def _computer_use_system(width: str, height: str) -> str:
 _TOOL_CALL_PREFIX = '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": ['
 _TOOL_CALL_ANSWER = _TOOL_CALL_PREFIX + "$x, $y]}}\n</tool_call>"
 _BOX_ANSWER = "[$x,$y,$x,$y]"  # a point written as a zero-size box, for families that answer with boxes
-_VENUS_BOX_PROMPT = "Outline the position corresponding to the instruction: $instruction. The output should be only [x1,y1,x2,y2]."
+_VENUS_BOX_PROMPT = (
+    "Outline the position corresponding to the instruction: $instruction. The output should be only [x1,y1,x2,y2]."
+)
 
 _FAMILY_LIST = (
     Family(

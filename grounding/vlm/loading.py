@@ -158,7 +158,9 @@ def load_checkpoint(model: str, device: str | None, dtype: str | None) -> Loaded
         from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
         from transformers.utils import logging as transformers_logging
     except ImportError as exc:
-        raise BackendError(f"the vlm backends need torch and transformers ({exc}); pip install 'screenground[vlm]'") from None
+        raise BackendError(
+            f"the vlm backends need torch and transformers ({exc}); pip install 'screenground[vlm]'"
+        ) from None
     bars = transformers_logging.is_progress_bar_enabled()
     transformers_logging.disable_progress_bar()  # a local load takes seconds; its bars would clutter CLI output
     try:

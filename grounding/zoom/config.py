@@ -20,6 +20,7 @@ class ZoomConfig:
     upscale: float = 2.0  # the most a crop is magnified over the original pixels
     converge: float = 0.02  # converged when the answer moves less than this fraction of the crop's longer side
     tolerance: float = 0.1  # a zoomed answer replaces the last unless its score is lower by more than this
+    confident: float = 0.0  # a first hit scoring at least this is final, not narrowed (0: always narrow)
     search: bool = True  # tile the screen (coarse to fine) when the first look finds nothing
     search_depth: int = 1  # levels of the tiling cascade (level k splits every tile of level k-1 in 2x2)
     keep: int = 2  # best-scored tile hits that get refined
@@ -33,6 +34,7 @@ class ZoomConfig:
         _check(math.isfinite(self.upscale) and 1.0 <= self.upscale <= 8.0, "upscale must lie in [1, 8]")
         _check(0.0 <= self.converge <= 1.0, "converge must lie in [0, 1]")
         _check(0.0 <= self.tolerance <= 1.0, "tolerance must lie in [0, 1]")
+        _check(0.0 <= self.confident <= 1.0, "confident must lie in [0, 1]")
         _check(1 <= self.search_depth <= 3, "search_depth must lie in [1, 3]")
         _check(self.keep >= 1, "keep must be >= 1")
         _check(1 <= self.candidates <= 32, "candidates must lie in [1, 32]")
