@@ -97,7 +97,8 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
         message, body = backend.chat(messages, **({} if last else {"tools": TOOLS, "tool_choice": "auto"}))
         tokens += int((body.get("usage") or {}).get("total_tokens") or 0)
         text = str(message.get("content") or "")
-        calls = message.get("tool_calls") or []
+        calls = message.get("tool_calls")
+        calls = [call for call in calls if isinstance(call, dict)] if isinstance(calls, list) else []
         if not calls:
             prediction = backend.read_answer(text, model_size, image.size, body)
             trace.append(TraceStep("answer", None, raw=text, point=prediction.point, score=prediction.score,
@@ -121,16 +122,18 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
                       trace=tuple(trace), calls=backend.max_steps, tokens=tokens)
 
 
-def _call_name(call: Any) -> str:
-    function = call.get("function") if isinstance(call, dict) else None
+def _call_name(call: dict) -> str:
+    function = call.get("function")
     return str(function.get("name")) if isinstance(function, dict) else "?"
 
 
-def _run_tool(call: Any, image, seen, to_image: Transform, backend, max_pixels: int) -> ToolResult:
+def _run_tool(call: dict, image, seen, to_image: Transform, backend, max_pixels: int) -> ToolResult:
     name = _call_name(call)
     raw = ""
     try:
-        function = call["function"]
+        function = call.get("function")
+        if not isinstance(function, dict):
+            raise ToolError("a tool call needs a function object")
         raw = str(function.get("arguments") or "{}")
         arguments = json.loads(raw)
         if not isinstance(arguments, dict):

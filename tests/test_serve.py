@@ -68,8 +68,8 @@ def test_round_trip_gives_the_same_pixel_as_ocr_directly(server, screenshot):
     direct = grounding.load("ocr").locate(image, INSTRUCTION)
     assert direct.found
     remote = grounding.load("openai", base_url=url, api_key=TOKEN, resize=False).locate(image, INSTRUCTION)
-    assert remote.found and remote.point.rounded() == direct.point.rounded()
-    assert remote.score == pytest.approx(direct.score, abs=1e-3)
+    assert remote.found and remote.point.rounded() == direct.point.rounded(), (remote, direct)
+    assert remote.score == pytest.approx(direct.score, abs=1e-3), (remote, direct)
     cli = subprocess.run(
         [sys.executable, "-m", "agent.cli", "locate", str(path), INSTRUCTION, "--json", "--model", "openai",
          "--base-url", url, "--api-key", TOKEN, "-O", "resize=false"],
@@ -77,7 +77,7 @@ def test_round_trip_gives_the_same_pixel_as_ocr_directly(server, screenshot):
     )
     assert cli.returncode == 0, cli.stderr
     point = json.loads(cli.stdout)["point"]
-    assert (int(point[0]), int(point[1])) == direct.point.rounded()
+    assert (int(point[0]), int(point[1])) == direct.point.rounded(), (cli.stdout, direct)
 
 
 def test_models_lists_the_served_grounder(server):

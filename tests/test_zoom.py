@@ -26,6 +26,7 @@ from grounding.types import Prediction, Status
 from grounding.zoom import ZoomConfig, refine
 from grounding.zoom.aggregate import aggregate
 from grounding.zoom.look import Hit
+from grounding.zoom.search import attempt_tiles, cascade, grid
 
 MAGENTA = (255, 0, 255)
 
@@ -184,6 +185,24 @@ def test_without_search_or_magnification_nothing_is_found():
     missed = refine(MarkerDetector(), {"upscale": 1.0}).locate(image, "x")
     assert missed.status is Status.NOT_FOUND and missed.point is None
     assert missed.calls == len(missed.trace) > 1
+
+
+def test_tiles_cover_the_screen_overlap_and_cascade_finer():
+    screen_box = Box(0, 0, 3840, 2160)
+    level1, level2 = cascade(screen_box, 2, 768)
+    assert len(level1) == 4 and len(level2) == 16
+    for tiles in (level1, level2):
+        assert all(0 <= t.x1 and 0 <= t.y1 and t.x2 <= 3840 + 1e-6 and t.y2 <= 2160 + 1e-6 for t in tiles)
+        # Every point of the screen is in some tile, with a margin: a target on a seam is wholly inside one tile.
+        for x in range(0, 3841, 160):
+            for y in range(0, 2161, 90):
+                assert any(t.expand(-20).contains(Point(x, y)) or not screen_box.expand(-20).contains(Point(x, y)) for t in tiles)
+    assert level1[0].width / level1[0].height == pytest.approx(16 / 9)
+    assert level2[0].width < level1[0].width and max(level2[0].width, level2[0].height) >= 768
+    # Tiles never shrink below the context floor; on a small screen the floor makes them the whole screen.
+    assert grid(Box(0, 0, 800, 450), 2, 2, 768)[0].width == pytest.approx(768)
+    assert attempt_tiles(screen_box, 2, 768) == grid(screen_box, 1, 2, 768) and attempt_tiles(screen_box, 0, 768) == []
+    assert len(attempt_tiles(screen_box, 4, 768)) == 4 and len(attempt_tiles(screen_box, 5, 768)) == 4
 
 
 # -- parallel candidates and voting ------------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def _bwrap_prefix(work: Path) -> list[str]:
         ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
          "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         if root
-        else ["--unshare-all", "--disable-userns"]
+        else ["--unshare-all"]
     )
     command = ["bwrap", *namespaces, "--die-with-parent", "--new-session", "--clearenv"]
     for name, value in _clean_env(SANDBOX_DIR).items():

@@ -15,52 +15,52 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
-from .engine import Page
+from .engine import Screen
 
 ENV_DIR = "SCREENGROUND_OCR_CACHE"
 
 
-class PageCache:
+class ScreenCache:
     def __init__(self, capacity: int = 64) -> None:
         self.capacity = capacity
-        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._screens: OrderedDict[str, Screen] = OrderedDict()
         self._lock = threading.Lock()
         self._pending: dict[str, threading.Lock] = {}
 
-    def get_or_compute(self, key: str, compute: Callable[[], Page]) -> tuple[Page, bool]:
-        """The page for `key` and whether it came from a cache (memory or disk)."""
+    def get_or_compute(self, key: str, compute: Callable[[], Screen]) -> tuple[Screen, bool]:
+        """The screen for `key` and whether it came from a cache (memory or disk)."""
         with self._lock:
-            page = self._hit(key)
-            if page is not None:
-                return page, True
+            screen = self._hit(key)
+            if screen is not None:
+                return screen, True
             pending = self._pending.setdefault(key, threading.Lock())
         with pending:
             with self._lock:
-                page = self._hit(key)
-            if page is not None:
-                return page, True
-            page = _load(key)
-            cached = page is not None
-            if page is None:
-                page = compute()
-                _store(key, page)
+                screen = self._hit(key)
+            if screen is not None:
+                return screen, True
+            screen = _load(key)
+            cached = screen is not None
+            if screen is None:
+                screen = compute()
+                store(key, screen)
             with self._lock:
-                self._pages[key] = page
-                self._pages.move_to_end(key)
-                while len(self._pages) > self.capacity:
-                    self._pages.popitem(last=False)
+                self._screens[key] = screen
+                self._screens.move_to_end(key)
+                while len(self._screens) > self.capacity:
+                    self._screens.popitem(last=False)
                 self._pending.pop(key, None)
-            return page, cached
+            return screen, cached
 
-    def _hit(self, key: str) -> Page | None:
-        page = self._pages.get(key)
-        if page is not None:
-            self._pages.move_to_end(key)
-        return page
+    def _hit(self, key: str) -> Screen | None:
+        screen = self._screens.get(key)
+        if screen is not None:
+            self._screens.move_to_end(key)
+        return screen
 
     def clear(self) -> None:
         with self._lock:
-            self._pages.clear()
+            self._screens.clear()
 
 
 def _path(key: str) -> Path | None:
@@ -68,24 +68,25 @@ def _path(key: str) -> Path | None:
     return Path(directory) / f"{key}.json" if directory else None
 
 
-def _load(key: str) -> Page | None:
+def _load(key: str) -> Screen | None:
     path = _path(key)
     if path is None or not path.is_file():
         return None
     try:
-        return Page.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return Screen.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a stale or broken entry is simply recomputed
 
 
-def _store(key: str, page: Page) -> None:
+def store(key: str, screen: Screen) -> None:
+    """Write the screen to the disk cache, when one is configured (after new boxes were read)."""
     path = _path(key)
     if path is None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(page.to_dict()), encoding="utf-8")
+        tmp.write_text(json.dumps(screen.to_dict()), encoding="utf-8")
         tmp.replace(path)
     except OSError:
         pass  # the disk cache is an optimisation; failing to write it must not fail a locate

@@ -116,6 +116,23 @@ def detect(image: Image.Image, max_side: int) -> list[Box]:
     return out
 
 
+# A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
+# 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size.
+_FEW_LINES = 20
+_SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
+
+
+def find_text(image: Image.Image, max_side: int) -> list[Box]:
+    """Text line boxes: one detection pass on a copy at most `max_side` wide, and one at full size when needed."""
+    boxes = detect(image, max_side)
+    scale = min(1.0, max_side / max(image.size))
+    if scale < 1.0:
+        heights = sorted(box.height * scale for box in boxes)
+        if len(boxes) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
+            boxes = detect(image, max(image.size))
+    return boxes
+
+
 def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transform]:
     # Sides that are multiples of 32 are what the detector's backbone wants; rounding here avoids a second resize.
     scale = min(1.0, max_side / max(image.size))
@@ -127,28 +144,27 @@ def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transfo
     return view, Transform.between_sizes((w, h), image.size)
 
 
-def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line]:
-    """Read each box from the full-resolution image; empty reads are dropped."""
+def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line | None]:
+    """Read each box from the full-resolution image: one Line per box, None where nothing legible was read."""
     _, recogniser = models()
-    if not boxes:
-        return []
     array = np.asarray(image)[:, :, ::-1]
+    out: list[Line | None] = [None] * len(boxes)
     crops, kept = [], []
-    for box in boxes:
+    for i, box in enumerate(boxes):
         x1, y1, x2, y2 = box.to_ints()
-        if x2 - x1 < 2 or y2 - y1 < 2:
-            continue
-        crops.append(np.ascontiguousarray(array[y1:y2, x1:x2]))
-        kept.append(Box(x1, y1, x2, y2))
+        if x2 - x1 >= 2 and y2 - y1 >= 2:
+            crops.append(np.ascontiguousarray(array[y1:y2, x1:x2]))
+            kept.append((i, Box(x1, y1, x2, y2)))
+    if not crops:
+        return out
     results, _ = recogniser(crops, return_word_box=True)
-    lines = []
-    for box, (text, confidence, info) in zip(kept, results):
+    for (i, box), (text, confidence, info) in zip(kept, results):
         centers = _centers(text, box, info)
         lead = len(text) - len(text.lstrip())
         text = text.strip()
         if text:
-            lines.append(Line(text, box, float(confidence), centers[lead : lead + len(text)]))
-    return lines
+            out[i] = Line(text, box, float(confidence), centers[lead : lead + len(text)])
+    return out
 
 
 def _centers(text: str, box: Box, info: list) -> tuple[float, ...]:
@@ -173,34 +189,71 @@ class Page:
     def words(self) -> tuple[Word, ...]:
         return tuple(word for line in self.lines for word in line.words)
 
+
+class Screen:
+    """The text boxes found on one screenshot, read on demand and remembered.
+
+    Recognition costs as much as detection on a busy screen, and most instructions name a label whose width can be
+    guessed from its length, so boxes are read when an instruction needs them rather than all at once. Safe to share
+    between threads; the image is passed to `read` instead of being kept, so a cache of screens stays small.
+    """
+
+    def __init__(self, size: tuple[int, int], boxes: Sequence[Box], lines: dict[int, Line | None] | None = None):
+        self.size = size
+        self.boxes = tuple(boxes)
+        self._lines: dict[int, Line | None] = dict(lines or {})
+        self._lock = threading.Lock()
+
+    def unread(self) -> list[int]:
+        with self._lock:
+            return [i for i in range(len(self.boxes)) if i not in self._lines]
+
+    def read(self, image: Image.Image, indices: Sequence[int] | None = None) -> int:
+        """Recognise these boxes (all when None) unless already read; returns how many were newly read."""
+        with self._lock:  # one reader at a time: a second thread wanting the same boxes waits, then finds them read
+            wanted = [i for i in (range(len(self.boxes)) if indices is None else indices) if i not in self._lines]
+            if wanted:
+                for i, line in zip(wanted, recognize(image, [self.boxes[i] for i in wanted])):
+                    self._lines[i] = line
+            return len(wanted)
+
+    def lines(self) -> tuple[Line, ...]:
+        """The lines read so far."""
+        with self._lock:
+            return tuple(line for _, line in sorted(self._lines.items()) if line is not None)
+
+    @property
+    def complete(self) -> bool:
+        with self._lock:
+            return len(self._lines) == len(self.boxes)
+
+    def page(self, image: Image.Image) -> Page:
+        self.read(image)
+        return Page(self.size, self.lines())
+
     def to_dict(self) -> dict:
+        with self._lock:
+            read = dict(self._lines)
         return {
             "size": list(self.size),
-            "lines": [
-                {
+            "boxes": [box.to_list() for box in self.boxes],
+            "read": {
+                str(i): None if line is None else {
                     "text": line.text,
                     "box": line.box.to_list(),
                     "confidence": round(line.confidence, 4),
                     "centers": [round(x, 1) for x in line.centers],
                 }
-                for line in self.lines
-            ],
+                for i, line in read.items()
+            },
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Page:
-        lines = tuple(
-            Line(
-                line["text"],
-                Box.of(line["box"]),
-                float(line["confidence"]),
-                tuple(float(x) for x in line["centers"]),
+    def from_dict(cls, data: dict) -> Screen:
+        lines = {
+            int(i): None if line is None else Line(
+                line["text"], Box.of(line["box"]), float(line["confidence"]), tuple(float(x) for x in line["centers"])
             )
-            for line in data["lines"]
-        )
-        return cls(tuple(data["size"]), lines)
-
-
-def read(image: Image.Image, max_side: int) -> Page:
-    """Detect on a copy at most `max_side` wide, recognise at full resolution."""
-    return Page(image.size, tuple(recognize(image, detect(image, max_side))))
+            for i, line in data["read"].items()
+        }
+        return cls(tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines)

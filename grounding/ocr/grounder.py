@@ -12,13 +12,13 @@ from grounding.inputs import image_key, prepare
 from grounding.types import Prediction, Stopwatch, TraceStep
 
 from . import engine
-from .cache import PageCache
+from .cache import ScreenCache, store
 from .instruction import parse
-from .match import best_per_place, candidates
-from .rank import click_point, rank
+from .match import best_per_place, candidates, fits
+from .rank import Ranked, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
-_CACHE = PageCache()
+_CACHE = ScreenCache()
 
 
 class OcrGrounder:
@@ -39,29 +39,44 @@ class OcrGrounder:
 
     def read(self, image: Image.Image) -> engine.Page:
         """The screen's text lines and words with their boxes (cached per image), for reuse by other grounders."""
-        page, _ = self._read(prepare(image, "read")[0])
-        return page
+        image = prepare(image, "read")[0]
+        key, screen, _ = self._screen(image)
+        if screen.read(image):
+            store(key, screen)
+        return engine.Page(screen.size, screen.lines())
 
-    def _read(self, image: Image.Image) -> tuple[engine.Page, bool]:
+    def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
         key = f"{image_key(image)}-det{self.det_limit}"
-        return _CACHE.get_or_compute(key, lambda: engine.read(image, self.det_limit))
+        screen, cached = _CACHE.get_or_compute(
+            key, lambda: engine.Screen(image.size, engine.find_text(image, self.det_limit))
+        )
+        return key, screen, cached
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         with Stopwatch() as watch:
             image, instruction = prepare(image, instruction)
-            page, cached = self._read(image)
+            key, screen, cached = self._screen(image)
             query = parse(instruction)
-            ranked = rank(query, candidates(query.target, page.lines), image.size)
+            # First read only the boxes as wide as the target's label would be; a whole, exact match among them
+            # cannot be beaten by anything in the other boxes, so those stay unread until an instruction needs them.
+            newly = screen.read(image, [i for i in screen.unread() if fits(screen.boxes[i], query.target)])
+            ranked = rank(query, candidates(query.target, screen.lines()), image.size)
+            if not (ranked and _decisive(ranked[0])):
+                newly += screen.read(image)
+                ranked = rank(query, candidates(query.target, screen.lines()), image.size)
+            if newly:
+                store(key, screen)
         places = best_per_place((r.candidate for r in ranked), self.candidates)
         extra = {
             "target": query.target,
             "role": query.role,
             "area": query.area,
             "ocr_cached": cached,
+            "boxes_read": newly,
             "candidates": [c.to_dict() for c in places],
         }
         raw = json.dumps({"target": query.target, "matched": places[0].text if places else None})
-        step = TraceStep("full", None, raw=raw, note=f"{len(page.lines)} text lines")
+        step = TraceStep("full", None, raw=raw, note=f"{len(screen.boxes)} text boxes")
         if not ranked or ranked[0].score < self.min_score:
             score = ranked[0].score if ranked else 0.0
             return Prediction.not_found(
@@ -78,3 +93,7 @@ class OcrGrounder:
             trace=(replace(step, point=point, score=best.score),),
             extra={**extra, "matched": best.candidate.text},
         )
+
+
+def _decisive(best: Ranked) -> bool:
+    return best.candidate.similarity >= 1.0 and best.candidate.extra_words == 0

@@ -50,6 +50,20 @@ def similarity(target: str, text: str) -> float:
     return max(spaced, joined) / 100.0
 
 
+# Detected boxes are about 0.36 line heights wide per character (5-95%: 0.26-0.49 on the dev screens, padding
+# included); a box outside this band cannot show the target as a whole label of its own.
+_CHAR_WIDTH = (0.22, 0.65)
+
+
+def fits(box: Box, target: str) -> bool:
+    """Whether a detected box has about the width the target's text would take at the box's height."""
+    chars = len(" ".join(target.split()))
+    if chars == 0 or box.height <= 0:
+        return False
+    ratio = box.width / (chars * box.height)
+    return _CHAR_WIDTH[0] <= ratio <= _CHAR_WIDTH[1]
+
+
 def rows(lines: Sequence[Line]) -> list[list[Line]]:
     """Chains of lines that sit side by side with a gap of at most about one text height."""
     order = sorted(lines, key=lambda line: (line.box.x1, line.box.y1))

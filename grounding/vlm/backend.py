@@ -48,6 +48,9 @@ class VLMGrounder:
     the family's reference setting), `max_new_tokens`, `batch_size` (samples per generate call in `locate_batch`).
     """
 
+    # For `ground eval`: one worker; generate calls are serialised anyway, batching is where the parallelism is.
+    parallelism = 1
+
     def __init__(
         self,
         *,

@@ -15,10 +15,11 @@ OVERLAP = 0.25
 
 
 def grid(region: Box, rows: int, cols: int, min_side: float = 1.0) -> list[Box]:
-    """rows x cols overlapping tiles covering `region`, each of the region's aspect, not smaller than `min_side`.
+    """rows x cols overlapping tiles covering `region`, row-major.
 
-    Tiles are row-major. Their size is the grid cell grown by OVERLAP (and up to min_side on the longer side), capped
-    at the region, and they are spread evenly so the first and last touch the region's edges.
+    A tile is a grid cell grown by OVERLAP, and at least the region scaled down to `min_side` on its longer side (so
+    tiles keep context), capped at the region; tiles are spread evenly so the first and last touch the region's edges.
+    On a 2x2 grid tiles keep the region's aspect ratio.
     """
     if rows < 1 or cols < 1:
         raise ValueError(f"grid needs at least one row and column, got {rows}x{cols}")

@@ -1,0 +1,68 @@
+"""Instruction parsing: the phrasings of the ScreenSpot-style sets reduce to the label, the role and the area."""
+
+import pytest
+
+from grounding.ocr.instruction import parse
+
+
+@pytest.mark.parametrize(
+    "instruction, target, role, area",
+    [
+        ("open the File menu", "File", "menu", None),
+        ("click the 'Save' button", "Save", "button", None),
+        ("click 'Insert Chart'", "Insert Chart", None, None),
+        ("the New icon", "New", "icon", None),
+        ("Go to streamlit.io", "streamlit.io", None, None),
+        ("press the Main menu icon", "Main menu", "icon", None),
+        ("pick 'Zoom In' in the open menu", "Zoom In", None, "open menu"),
+        ("choose Create a copy from the menu", "Create a copy", None, "open menu"),
+        ("click the 'Tabs' menu in the menu bar", "Tabs", "menu", "menu bar"),
+        ("click 'Edit' in the menu bar", "Edit", None, "menu bar"),
+        ("open the 'Mask' submenu", "Mask", "submenu", None),
+        ("select the menu entry 'Find in Files'", "Find in Files", "menu item", None),
+        ("select the menu item Open from Path…", "Open from Path…", "menu item", None),
+        ("click the link 'python_packages'", "python_packages", "link", None),
+        ("open the Groups link", "Groups", "link", None),
+        ('Go to "home"', "home", None, None),
+        ("navigate to New York City rideshare dataset", "New York City rideshare dataset", None, None),
+        ("switch to the server.py tab", "server.py", "tab", None),
+        ("encoder.py tab", "encoder.py", "tab", None),
+        ("sort by the 'Property' column", "Property", "column", None),
+        ("Size column", "Size", "column", None),
+        ("tick the Use escape sequences checkbox", "Use escape sequences", "checkbox", None),
+        ("switch Use regular expressions on or off", "Use regular expressions", None, None),
+        ("hover over Arrange", "Arrange", None, None),
+        ("press Try it now", "Try it now", None, None),
+        ("click into the Start typing to filter… box", "Start typing to filter…", "input", None),
+        ("the Family box", "Family", "input", None),
+        ("click the Search for combo box", "Search for", "dropdown", None),
+        ("choose the Trash entry", "Trash", "item", None),
+        ('click the "Mode: Command" button', "Mode: Command", "button", None),
+        ("Deploy", "Deploy", None, None),
+        ("please click the OK button in the bottom right corner", "OK", "button", "bottom right"),
+        ("click Settings in the left panel", "Settings", None, "left"),
+        ("Don't save", "Don't save", None, None),
+    ],
+)
+def test_parse(instruction, target, role, area):
+    query = parse(instruction)
+    assert (query.target, query.role, query.area) == (target, role, area)
+
+
+def test_quotes_mark_the_exact_label():
+    assert parse("click 'Insert Chart'").quoted
+    assert not parse("click Insert Chart").quoted
+    # An apostrophe inside a word is not a quote.
+    assert parse("click the Don't Save button").target == "Don't Save"
+
+
+def test_text_shown_inside_a_field_is_not_its_caption():
+    assert parse("Focus the input showing 'Walden'").shown_inside
+    assert parse("focus the input showing Search settings…").target == "Search settings…"
+    assert not parse("focus the Format Code input").shown_inside
+
+
+def test_a_bare_verb_is_kept_as_the_label():
+    # "Search" and "Close" are both command words and common labels.
+    assert parse("Search").target == "Search"
+    assert parse("Close").target == "Close"
