@@ -48,9 +48,10 @@ def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ra
         if _is_label(candidate.text) and not _is_label(query.target) and query.role not in _FIELDS:
             score -= _LABEL_PENALTY
         score += _HINT_WEIGHT * _place_fit(query, candidate, width, height)
-        ranked.append(Ranked(candidate, min(1.0, max(0.0, score))))
-    ranked.sort(key=lambda r: (r.score, r.candidate.similarity, -r.candidate.box.y1, -r.candidate.box.x1), reverse=True)
-    return ranked
+        ranked.append((score, candidate))
+    # Sort on the unclipped value so the tie-breakers still count between two exact matches; top-left wins last.
+    ranked.sort(key=lambda r: (r[0], -r[1].box.y1, -r[1].box.x1), reverse=True)
+    return [Ranked(candidate, min(1.0, max(0.0, score))) for score, candidate in ranked]
 
 
 def _place_fit(query: Query, candidate: Candidate, width: int, height: int) -> float:
