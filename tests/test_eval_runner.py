@@ -81,11 +81,27 @@ def test_each_screenshot_is_loaded_once_and_its_instructions_share_a_worker(data
 def test_locate_batch_is_used_when_offered(dataset_dir, reference):
     root, _ = dataset_dir
     dataset = load_dataset(root)
-    grounder = BatchMarkerGrounder()
-    results = evaluate(grounder, dataset, progress=False)
     per_image = [len(g) for g in _groups(dataset)]
-    assert sorted(grounder.batches) == sorted(per_image)
+    screenshots = len(per_image)
+    grounder = BatchMarkerGrounder()  # batch_size 8 by default: one screenshot (5 instructions) per batch
+    results = evaluate(grounder, dataset, progress=False)
+    assert sorted(grounder.batches) == sorted(per_image) and grounder.calls == len(dataset)
     assert _comparable(results.details) == _comparable(reference.details)
+
+    # Small groups are bundled up to the grounder's batch size, each screenshot still decoded once.
+    grounder = BatchMarkerGrounder()
+    grounder.batch_size = 2 * per_image[0]
+    results = evaluate(grounder, dataset, progress=False)
+    assert grounder.batches == [2 * per_image[0]] * (screenshots // 2) + [per_image[0]] * (screenshots % 2)
+    assert len(grounder.images_seen) == screenshots
+    assert _comparable(results.details) == _comparable(reference.details)
+
+    # A batch that raises is retried one by one, so only the guilty sample carries the error.
+    victim = dataset.samples[1]
+    grounder = BatchMarkerGrounder(fail_on=victim.instruction.split()[2])
+    results = evaluate(grounder, dataset, progress=False)
+    failed = [d["id"] for d in results.details if d["status"] == "error"]
+    assert victim.id in failed and len(failed) == sum(victim.instruction == s.instruction for s in dataset.samples)
 
 
 def _groups(dataset):

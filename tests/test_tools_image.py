@@ -11,6 +11,8 @@ from PIL import Image
 from grounding.geometry import Box, Point
 from tools.image import crop, crop_box, window, zoom
 
+# These build images: how long that takes on a busy machine is not the property under test.
+no_deadline = settings(deadline=None)
 sizes = st.tuples(st.integers(1, 300), st.integers(1, 300))
 coord = st.floats(-400, 700, allow_nan=False)
 
@@ -31,6 +33,7 @@ def noise(size: tuple[int, int], seed: int = 0) -> Image.Image:
 # -- crop_box and crop --------------------------------------------------------------------------------------------------
 
 
+@no_deadline
 @given(sizes, boxes(), st.integers(1, 400))
 def test_crop_box_is_integer_inside_and_never_empty(size, box, min_size):
     taken = crop_box(size, box, min_size)
@@ -40,6 +43,7 @@ def test_crop_box_is_integer_inside_and_never_empty(size, box, min_size):
     assert taken.width >= min(min_size, width) and taken.height >= min(min_size, height)
 
 
+@no_deadline
 @given(sizes, boxes())
 def test_crop_box_covers_the_part_of_the_box_inside_the_image(size, box):
     inside = box.intersection(Box(0, 0, *size))
@@ -58,7 +62,7 @@ def test_crop_box_of_a_box_outside_the_image_is_the_nearest_pixels():
         crop_box((0, 10), Box(0, 0, 1, 1))
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(sizes, boxes(), st.integers(1, 64))
 def test_crop_pixels_are_the_parent_pixels_its_transform_names(size, box, min_size):
     image = noise(size)
@@ -74,7 +78,7 @@ def test_crop_pixels_are_the_parent_pixels_its_transform_names(size, box, min_si
 # -- zoom ---------------------------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(sizes, boxes(), st.floats(0.2, 5.0))
 def test_every_zoomed_pixel_comes_from_the_parent_pixel_its_centre_maps_to(size, box, scale):
     """With nearest-neighbour resampling the round trip is exact: the transform names each pixel's source.
@@ -98,6 +102,7 @@ def test_every_zoomed_pixel_comes_from_the_parent_pixel_its_centre_maps_to(size,
     assert matches.all()
 
 
+@no_deadline
 @given(sizes, boxes(), st.floats(0.05, 8.0))
 def test_zoom_corners_map_back_onto_the_crop_box(size, box, scale):
     view = zoom(noise((1, 1)).resize(size), box, scale=scale)
@@ -109,6 +114,7 @@ def test_zoom_corners_map_back_onto_the_crop_box(size, box, scale):
     assert tuple(view.to_parent.inverse().apply(view.to_parent.apply(Point(w / 3, h / 2)))) == pytest.approx((w / 3, h / 2))
 
 
+@no_deadline
 @given(sizes, st.tuples(st.integers(1, 2000), st.integers(1, 2000)))
 def test_target_size_fits_inside_keeps_the_aspect_and_fills_one_side(size, target):
     view = zoom(noise((1, 1)).resize(size), target_size=target)

@@ -51,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
     if not dataset.samples:
         raise OptionError("no samples to run (check --filter)")
     grounder = grounder_from_args(args)
-    fp = fingerprint(args.model, backend_options(args), zoom_setting(args), args.dataset)
+    zoom = zoom_setting(args)
+    if zoom is None:  # "the model's default" is fingerprinted as what that default is now
+        from grounding.registry import get
+
+        zoom = get(args.model).default_zoom
+    fp = fingerprint(args.model, backend_options(args), zoom, args.dataset)
     journal = args.journal or default_journal(fp, args.out)
     results = evaluate(
         grounder, dataset, workers=args.workers, journal_path=journal, resume=args.resume, limit=args.limit,

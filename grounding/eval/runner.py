@@ -2,7 +2,7 @@
 
 Samples are grouped by screenshot so each image is decoded once (by a loader thread that stays a little ahead of
 the workers) and all its instructions run back to back on one worker, where the grounder's per-image cache is warm.
-A grounder with `locate_batch(images, instructions)` gets each screenshot's instructions as one batch.
+A grounder with `locate_batch(images, instructions)` gets whole screenshot groups bundled up to its `batch_size`.
 
 Every finished sample is appended to the journal and flushed, so a killed run loses only the samples in flight.
 Journal lines carry the fingerprint of the model configuration; `resume=True` reuses the lines of the same
@@ -145,7 +145,6 @@ class Journal:
         self.path = Path(path)
         self.fingerprint = fingerprint_
         self.done: dict[str, Outcome] = {}
-        self.foreign = 0  # lines of other configurations, kept but not reused
         if resume and self.path.exists():
             self._read()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,8 +159,8 @@ class Journal:
                 except (ValueError, KeyError, TypeError):
                     continue  # the line a kill cut short
                 if record.get("fp") != self.fingerprint:
-                    self.foreign += 1
-                elif outcome.status == Status.ERROR.value:
+                    continue  # another configuration's prediction: kept in the file, not reused
+                if outcome.status == Status.ERROR.value:
                     self.done.pop(outcome.id, None)  # retried: errors are often transient
                 else:
                     self.done[outcome.id] = outcome
@@ -281,11 +280,13 @@ def _latency(values: Sequence[float]) -> dict[str, float | None]:
 # ---- the run ------------------------------------------------------------------------------------------------------
 
 def default_workers(grounder: Grounder) -> int:
-    """A grounder may say how many calls it serves at once (a remote endpoint: many); local models get one worker
-    per two cores, since they already use several threads per call (the image loader thread overlaps decoding)."""
-    hinted = getattr(grounder, "parallelism", None)
-    if isinstance(hinted, int) and hinted > 0:
-        return hinted
+    """A grounder may say how many calls it serves at once (`parallelism`, or a remote client's `concurrency`);
+    local models get one worker per two cores, since they already use several threads per call (and the image loader
+    thread overlaps decoding with their work)."""
+    for hint in ("parallelism", "concurrency"):
+        hinted = getattr(grounder, hint, None)
+        if isinstance(hinted, int) and hinted > 0:
+            return hinted
     return max(1, min(4, (os.cpu_count() or 1) // 2))
 
 
@@ -360,14 +361,29 @@ def _fallback_fingerprint(model: str, dataset: Dataset) -> str:
 
 
 _DONE = object()
+BATCH_SIZE = 8  # samples per locate_batch call when the grounder does not say (`batch_size` attribute)
+
+
+def units_of_work(samples: Sequence[Sample], batch_size: int = 1) -> list[list[list[Sample]]]:
+    """Screenshot groups, bundled so a unit holds whole groups and, where groups are small, up to `batch_size`
+    samples: ScreenSpot-Pro has one instruction per screenshot, so batching models need several screenshots."""
+    units: list[list[list[Sample]]] = []
+    for group in by_image(samples):
+        if units and sum(len(g) for g in units[-1]) + len(group) <= batch_size:
+            units[-1].append(group)
+        else:
+            units.append([group])
+    return units
 
 
 def _run(grounder: Grounder, todo: Sequence[Sample], workers: int):
     """Yields outcomes as workers finish them; stops the threads when the consumer stops (Ctrl-C included)."""
     if not todo:
         return
-    groups = by_image(todo)
-    workers = max(1, min(workers, len(groups)))
+    batch = getattr(grounder, "locate_batch", None)
+    batch = batch if callable(batch) else None
+    units = units_of_work(todo, getattr(grounder, "batch_size", BATCH_SIZE) if batch else 1)
+    workers = max(1, min(workers, len(units)))
     stop = threading.Event()
     loaded: queue.Queue = queue.Queue(maxsize=workers + 1)  # decoded images waiting: bounded, 4K frames are large
     results: queue.Queue = queue.Queue()
@@ -382,11 +398,13 @@ def _run(grounder: Grounder, todo: Sequence[Sample], workers: int):
         return False
 
     def load_images() -> None:
-        for group in groups:
-            try:
-                item = (group, load_image(group[0].image_path), None)
-            except GroundingError as exc:
-                item = (group, None, exc)
+        for unit in units:
+            item = []
+            for group in unit:  # each screenshot decoded once, shared by all its instructions
+                try:
+                    item.append((group, load_image(group[0].image_path), None))
+                except GroundingError as exc:
+                    item.append((group, None, exc))
             if not put(item):
                 return
         for _ in range(workers):
@@ -401,12 +419,14 @@ def _run(grounder: Grounder, todo: Sequence[Sample], workers: int):
                     continue
                 if item is _DONE:
                     break
-                group, image, error = item
-                if error is not None:
+                pairs = []
+                for group, image, error in item:
                     for sample in group:
-                        results.put((Outcome.failed(sample, error), error))
-                    continue
-                for outcome_and_exc in _locate_group(grounder, group, image, stop):
+                        if error is None:
+                            pairs.append((sample, image))
+                        else:
+                            results.put((Outcome.failed(sample, error), error))
+                for outcome_and_exc in _locate_unit(grounder, batch, pairs, stop):
                     results.put(outcome_and_exc)
         except KeyboardInterrupt:
             results.put(_Interrupted())
@@ -440,22 +460,23 @@ def _run(grounder: Grounder, todo: Sequence[Sample], workers: int):
         stop.set()
 
 
-def _locate_group(grounder: Grounder, group: Sequence[Sample], image, stop: threading.Event):
-    batch = getattr(grounder, "locate_batch", None)
-    if callable(batch) and len(group) > 1:
+def _locate_unit(grounder: Grounder, batch, pairs: Sequence[tuple[Sample, Any]], stop: threading.Event):
+    """One locate_batch call for the unit when the grounder has it; one by one otherwise, or when the batch fails
+    (which then records each sample's own error)."""
+    if batch is not None and len(pairs) > 1:
         start = time.perf_counter()
         try:
-            predictions = list(batch([image] * len(group), [s.instruction for s in group]))
-            if len(predictions) != len(group):
-                raise BackendError(f"locate_batch returned {len(predictions)} answers for {len(group)} instructions")
-        except Exception:  # noqa: BLE001 -- retried one by one below, which records each sample's own error
+            predictions = list(batch([image for _, image in pairs], [s.instruction for s, _ in pairs]))
+            if len(predictions) != len(pairs):
+                raise BackendError(f"locate_batch returned {len(predictions)} answers for {len(pairs)} instructions")
+        except Exception:  # noqa: BLE001 -- retried one by one below
             predictions = None
         if predictions is not None:
-            share = (time.perf_counter() - start) / len(group)
-            for sample, prediction in zip(group, predictions):
-                yield _checked(sample, prediction, prediction.elapsed_s or share, image.size)
+            share = (time.perf_counter() - start) / len(pairs)
+            for (sample, image), prediction in zip(pairs, predictions):
+                yield _checked(sample, prediction, getattr(prediction, "elapsed_s", 0.0) or share, image.size)
             return
-    for sample in group:
+    for sample, image in pairs:
         if stop.is_set():
             return
         start = time.perf_counter()

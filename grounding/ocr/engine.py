@@ -159,7 +159,7 @@ def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line | None]:
         return out
     results, _ = recogniser(crops, return_word_box=True)
     for (i, box), (text, confidence, info) in zip(kept, results):
-        centers = _centers(text, box, info)
+        text, centers = _spaced(text, box, info)
         lead = len(text) - len(text.lstrip())
         text = text.strip()
         if text:
@@ -167,15 +167,23 @@ def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line | None]:
     return out
 
 
-def _centers(text: str, box: Box, info: list) -> tuple[float, ...]:
-    """The x of each character: its CTC column scaled onto the crop width, or an even spread when unknown."""
+def _spaced(text: str, box: Box, info: list) -> tuple[str, tuple[float, ...]]:
+    """The text with a space wherever the recogniser saw a gap but wrote none ("FileEdit" -> "File Edit" in a menu
+    bar), and the x of each character: its CTC column scaled onto the crop width."""
     columns, groups, group_columns = info[0], info[1], info[2]
-    cols = [c for group in group_columns for c in group]
     if sum(len(g) for g in groups) != len(text) or columns <= 0:
         step = box.width / max(1, len(text))
-        return tuple(box.x1 + step * (i + 0.5) for i in range(len(text)))
+        return text, tuple(box.x1 + step * (i + 0.5) for i in range(len(text)))
     cell = box.width / columns
-    return tuple(box.x1 + (c + 0.5) * cell for c in cols)
+    chars: list[str] = []
+    centers: list[float] = []
+    for group, cols in zip(groups, group_columns):
+        if chars and not chars[-1].isspace() and not group[0].isspace():
+            chars.append(" ")
+            centers.append(box.x1 + (cols[0] + 0.5) * cell - cell)
+        chars += group
+        centers += [box.x1 + (c + 0.5) * cell for c in cols]
+    return "".join(chars), tuple(centers)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .instruction import Query
 from .match import Candidate
 
 # Per word of the surrounding line that the span leaves out, up to _MAX_EXTRA words.
-_EXTRA_WORD_PENALTY = 0.04
+_EXTRA_WORD_PENALTY = 0.02
 _MAX_EXTRA = 5
 _HINT_WEIGHT = 0.06
 # Ties between equal normalised texts go to the one that also matches case and punctuation ("Delete" vs "DELETE?").

@@ -18,9 +18,9 @@ class ZoomConfig:
     crop: float = 0.5  # each narrowing crop's side, as a fraction of the previous view's side
     min_crop: int = 768  # floor on a crop's longer side, in original pixels, so the grounder keeps some context
     upscale: float = 2.0  # the most a crop is magnified over the original pixels
-    converge: float = 0.02  # converged when the answer moves less than this fraction of the crop's longer side
+    converge: float = 0.05  # converged when the answer moves less than this fraction of the crop's longer side
     tolerance: float = 0.1  # a zoomed answer replaces the last unless its score is lower by more than this
-    confident: float = 0.0  # a first hit scoring at least this is final, not narrowed (0: always narrow)
+    confident: float = 1.0  # a first hit scoring at least this is final, not narrowed (0: always narrow)
     search: bool = True  # tile the screen (coarse to fine) when the first look finds nothing
     search_depth: int = 1  # levels of the tiling cascade (level k splits every tile of level k-1 in 2x2)
     keep: int = 2  # best-scored tile hits that get refined

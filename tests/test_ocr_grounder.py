@@ -1,0 +1,182 @@
+"""The `ocr` grounder on the committed sample screenshots: accuracy, caching, threads, options, not-found."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import grounding
+from grounding.errors import InstructionError, OptionError
+from grounding.geometry import Box
+from grounding.ocr import engine
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+WRITER = SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
+DJANGO_4K = SAMPLES / "images/django_admin_web/order_change.png"
+
+
+def records(*apps: str) -> list[dict]:
+    out = []
+    for app in apps:
+        out += json.loads((SAMPLES / "annotations" / f"{app}.json").read_text())
+    return out
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    return grounding.load("ocr")
+
+
+def test_sample_text_targets(ocr):
+    # A web app at 4K (2x scale), a web app at 1080p and a desktop app at 1080p.
+    targets = [r for r in records("django_admin_web", "streamlit_web", "libreoffice_writer_linux") if r["ui_type"] == "text"]
+    assert len(targets) >= 15
+    images = {}
+    hits = []
+    for record in targets:
+        path = SAMPLES / "images" / record["img_filename"]
+        image = images.setdefault(path, Image.open(path))
+        assert list(image.size) == record["img_size"]
+        prediction = ocr.locate(image, record["instruction"])
+        hits.append(prediction.found and Box.of(record["bbox"]).contains(prediction.point))
+    assert sum(hits) / len(hits) >= 0.85, hits
+
+
+def test_prediction_explains_itself(ocr):
+    prediction = ocr.locate(Image.open(WRITER), "click 'Edit' in the menu bar")
+    assert prediction.found
+    assert Box(37, 21, 76, 48).contains(prediction.point)  # the annotated Edit menu
+    assert prediction.box is not None and prediction.box.contains(prediction.point)
+    assert prediction.score >= 0.9
+    assert prediction.extra["target"] == "Edit"
+    assert prediction.extra["matched"] == "Edit"
+    assert prediction.extra["candidates"][0]["text"] == "Edit"
+    assert json.loads(prediction.raw)["matched"] == "Edit"
+    assert prediction.elapsed_s > 0
+
+
+def test_second_instruction_on_a_screenshot_reuses_the_ocr(ocr):
+    image = Image.open(WRITER)
+    first = ocr.locate(image, "show the Styles menu")
+    again = ocr.locate(Image.open(WRITER), "show the Styles menu")  # a new PIL object, same pixels
+    assert again.extra["ocr_cached"] is True
+    assert again.extra["boxes_read"] == 0
+    assert again.point == first.point
+    assert Box(235, 21, 287, 48).contains(again.point)
+
+
+def test_absent_text_is_not_found_with_a_low_score(ocr):
+    prediction = ocr.locate(Image.open(WRITER), "click the Frobnicate Quuxification button")
+    assert prediction.status is grounding.Status.NOT_FOUND
+    assert prediction.point is None
+    assert prediction.score < 0.6
+    assert prediction.extra["candidates"]  # the near misses are still shown
+
+
+def test_misspelt_label_scores_below_an_exact_one(ocr):
+    image = Image.open(WRITER)
+    exact = ocr.locate(image, "open the Format menu")
+    fuzzy = ocr.locate(image, "open the Formatt menu")
+    assert fuzzy.found and fuzzy.point == exact.point
+    assert fuzzy.score < exact.score
+
+
+def test_read_exposes_lines_and_words(ocr):
+    image = Image.open(WRITER)
+    page = ocr.read(image)
+    assert page.size == image.size
+    assert len(page.lines) > 20
+    for word in page.words:
+        assert 0 <= word.box.x1 <= word.box.x2 <= image.width
+        assert 0 <= word.box.y1 <= word.box.y2 <= image.height
+    assert any(word.text == "Styles" or "Styles" in word.text for word in page.words)
+
+
+def test_threads_share_one_reading(monkeypatch):
+    calls = []
+    real = engine.find_text
+
+    def counting(image, max_side):
+        calls.append(image.size)
+        return real(image, max_side)
+
+    monkeypatch.setattr(engine, "find_text", counting)
+    crop = Image.open(WRITER).crop((0, 0, 900, 140))  # pixels no other test reads, so the cache is cold
+    instructions = ["open the File menu", "click 'Edit' in the menu bar", "open the View menu", "open the Insert menu"]
+    ocr = grounding.load("ocr")
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda i: ocr.locate(crop, i), instructions))
+    assert calls == [crop.size]
+    sequential = [ocr.locate(crop, i) for i in instructions]
+    assert [p.point for p in parallel] == [p.point for p in sequential]
+    assert all(p.found for p in parallel)
+    xs = [p.point.x for p in parallel]
+    assert xs == sorted(xs)  # File, Edit, View, Insert from left to right
+
+
+def test_small_text_on_a_4k_screen_is_read():
+    # A 2x-scaled page at 3840x2160: the downscaled detection pass is enough.
+    ocr = grounding.load("ocr")
+    prediction = ocr.locate(Image.open(DJANGO_4K), "open the \"HISTORY\" link")
+    truth = next(r for r in records("django_admin_web") if "HISTORY" in r["instruction"])
+    assert Box.of(truth["bbox"]).contains(prediction.point)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"bogus": 1}, "does not take option"),
+        ({"min_score": 1.5}, "min_score"),
+        ({"det_limit": 10}, "det_limit"),
+        ({"det_limit": "big"}, "det_limit"),
+        ({"candidates": 0}, "candidates"),
+    ],
+)
+def test_bad_options(options, message):
+    with pytest.raises(OptionError, match=message):
+        grounding.load("ocr", **options)
+
+
+def test_options_change_behaviour():
+    strict = grounding.load("ocr", min_score=0.99)
+    prediction = strict.locate(Image.open(WRITER), "show the Stlyes menu")
+    assert prediction.status is grounding.Status.NOT_FOUND
+
+
+def test_empty_instruction_is_an_error(ocr):
+    with pytest.raises(InstructionError):
+        ocr.locate(Image.open(WRITER), "  ")
+
+
+def test_import_is_light():
+    code = "import sys, grounding.ocr, grounding; grounding.load('ocr'); print(sorted(m for m in ('onnxruntime', 'rapidocr_onnxruntime', 'cv2') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_disk_cache_is_opt_in(tmp_path):
+    crop = tmp_path / "menu.png"
+    Image.open(WRITER).crop((0, 0, 700, 60)).save(crop)
+    env_dir = tmp_path / "cache"
+
+    def run() -> dict:
+        env = {**__import__("os").environ, "SCREENGROUND_OCR_CACHE": str(env_dir)}
+        result = subprocess.run(
+            [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json"],
+            capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    first, second = run(), run()
+    assert first["extra"]["ocr_cached"] is False
+    assert second["extra"]["ocr_cached"] is True and second["extra"]["boxes_read"] == 0
+    assert first["point"] == second["point"]
+    assert len(list(env_dir.glob("*.json"))) == 1
