@@ -9,15 +9,25 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 STREAMLIT = REPO / "samples/images/streamlit_web/hello_home.png"
+CACHE_DIR: Path
 RECORDS = json.loads((REPO / "samples/annotations/streamlit_web.json").read_text())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shared_ocr_cache(tmp_path_factory):
+    # The subprocesses share one disk cache, so the sample is read once for the whole module.
+    global CACHE_DIR
+    CACHE_DIR = tmp_path_factory.mktemp("ocr-cache")
+
+
 def ground(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("SCREENGROUND_DEBUG", "SCREENGROUND_OCR_CACHE")}
+    env = {k: v for k, v in os.environ.items() if k != "SCREENGROUND_DEBUG"}
+    env["SCREENGROUND_OCR_CACHE"] = str(CACHE_DIR)
     return subprocess.run(
         [sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
     )

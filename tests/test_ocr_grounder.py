@@ -136,6 +136,7 @@ def test_small_text_on_a_4k_screen_is_read():
         ({"min_score": 1.5}, "min_score"),
         ({"det_limit": 10}, "det_limit"),
         ({"det_limit": "big"}, "det_limit"),
+        ({"min_score": "high"}, "min_score"),
         ({"candidates": 0}, "candidates"),
     ],
 )

@@ -35,5 +35,8 @@ class OfflineGrounder:
             if text.found:
                 return text.with_(elapsed_s=watch.elapsed, extra={**text.extra, "source": "text"})
             page = self.text.read(image)
-            found = self.icons.search(image, instruction, exclude=[line.box for line in page.lines])
-        return prediction(found, watch.elapsed, self.min_icon_score, text_score=round(text.score, 4))
+            with Stopwatch() as icon_watch:
+                found = self.icons.search(image, instruction, exclude=[line.box for line in page.lines])
+        return prediction(
+            found, watch.elapsed, self.min_icon_score, text_score=round(text.score, 4), icon_s=round(icon_watch.elapsed, 4)
+        )

@@ -8,7 +8,7 @@ from dataclasses import replace
 from PIL import Image
 
 from grounding.errors import OptionError
-from grounding.inputs import image_key, prepare
+from grounding.inputs import image_key, prepare, to_rgb
 from grounding.types import Prediction, Stopwatch, TraceStep
 
 from . import engine
@@ -27,19 +27,19 @@ class OcrGrounder:
     name = "ocr"
 
     def __init__(self, *, min_score: float = 0.6, det_limit: int = 1920, candidates: int = 5) -> None:
-        if not 0.0 <= min_score <= 1.0:
+        if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score <= 1.0:
             raise OptionError(f"min_score must lie in [0, 1], got {min_score}")
-        if not isinstance(det_limit, int) or det_limit < 320:
+        if isinstance(det_limit, bool) or not isinstance(det_limit, int) or det_limit < 320:
             raise OptionError(f"det_limit must be an integer of at least 320 pixels, got {det_limit!r}")
-        if not isinstance(candidates, int) or candidates < 1:
+        if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
             raise OptionError(f"candidates must be a positive integer, got {candidates!r}")
-        self.min_score = min_score
+        self.min_score = float(min_score)
         self.det_limit = det_limit
         self.candidates = candidates
 
     def read(self, image: Image.Image) -> engine.Page:
         """The screen's text lines and words with their boxes (cached per image), for reuse by other grounders."""
-        image = prepare(image, "read")[0]
+        image = to_rgb(image)
         key, screen, _ = self._screen(image)
         if screen.read(image):
             store(key, screen)
@@ -79,9 +79,7 @@ class OcrGrounder:
         step = TraceStep("full", None, raw=raw, note=f"{len(screen.boxes)} text boxes")
         if not ranked or ranked[0].score < self.min_score:
             score = ranked[0].score if ranked else 0.0
-            return Prediction.not_found(
-                raw, score=min(score, self.min_score), elapsed_s=watch.elapsed, trace=(step,), extra=extra
-            )
+            return Prediction.not_found(raw, score=score, elapsed_s=watch.elapsed, trace=(step,), extra=extra)
         best = ranked[0]
         point = click_point(query, best.candidate, image.size)
         return Prediction(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -38,7 +37,6 @@ def render(path: Path) -> np.ndarray | None:
 
 
 def _render_many(paths: list[Path]) -> list[np.ndarray | None]:
-    os.nice(5)
     return [render(p) for p in paths]
 
 

@@ -9,7 +9,6 @@ blur and JPEG, and a crop whose side and centre jitter around the runtime's. Abo
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 import cv2
@@ -152,7 +151,6 @@ _shared: dict[str, np.ndarray] = {}
 
 
 def _start_worker(tiles: np.ndarray, mono: np.ndarray) -> None:
-    os.nice(5)
     cv2.setNumThreads(1)
     _shared.update(tiles=tiles, mono=mono)
 

@@ -1,0 +1,90 @@
+"""Icon grounding on a ScreenSpot-Pro-format set (default: <repo>/../shared/bench/dev): `ocr` alone vs `offline`.
+
+    python3 benchmarks/bench_icons.py --disk-cache /tmp/icon-ocr     # per application, before/after, icon latency
+    python3 benchmarks/bench_icons.py --app inkscape --failures
+
+One pass of `offline` gives both columns: it returns the `ocr` grounder's own prediction whenever OCR finds the
+words, and only otherwise searches icons, so "ocr" below is exactly what `ocr` alone answers. A hit is the predicted
+point inside the ground-truth box. "icon pass" is the added time of the icon search (proposals + encoder + scoring)
+on screens where it ran, OCR excluded; the per-size medians show the 4K cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, default=REPO.parent / "shared" / "bench" / "dev")
+    parser.add_argument("--app", help="only annotation files whose name contains this")
+    parser.add_argument("--disk-cache", type=Path, help="keep OCR results in this directory across runs")
+    parser.add_argument("--failures", action="store_true", help="list the icon targets missed")
+    args = parser.parse_args()
+    if args.disk_cache:
+        os.environ["SCREENGROUND_OCR_CACHE"] = str(args.disk_cache)
+    sys.path.insert(0, str(REPO))
+    import grounding
+    from grounding.geometry import Box
+    from grounding.inputs import load_image
+
+    if not (args.dataset / "annotations").is_dir():
+        print(f"no dataset at {args.dataset}", file=sys.stderr)
+        return 2
+    records = []
+    for path in sorted((args.dataset / "annotations").glob("*.json")):
+        if not args.app or args.app in path.stem:
+            records += json.loads(path.read_text())
+    grounder = grounding.load("offline", zoom=False)
+    # table[application][ui type] = [samples, hits of ocr alone, hits of offline]
+    table: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    icon_seconds: dict[str, list[float]] = defaultdict(list)
+    images: dict[str, object] = {}
+    for record in records:
+        name = record["img_filename"]
+        if name not in images:
+            images = {name: load_image(args.dataset / "images" / name)}  # records are grouped by screenshot
+        prediction = grounder.locate(images[name], record["instruction"])
+        truth = Box.of(record["bbox"])
+        hit = prediction.found and truth.contains(prediction.point)
+        from_text = prediction.extra.get("source") == "text"
+        size = "x".join(map(str, record["img_size"]))
+        for row in (record["application"], "all"):
+            for column in (record["ui_type"], "all"):
+                cell = table[row][column]
+                cell[0] += 1
+                cell[1] += bool(hit and from_text)
+                cell[2] += bool(hit)
+        if "icon_s" in prediction.extra:
+            icon_seconds[size].append(prediction.extra["icon_s"])
+        if args.failures and record["ui_type"] == "icon" and not hit:
+            best = prediction.point.to_list() if prediction.point else None
+            print(f"miss {name} {record['instruction']!r} -> {best} words={prediction.extra.get('words')}")
+
+    print(f"{'application':<20} {'n':>4} | {'ocr text':>8} {'icon':>6} {'all':>6} | {'offline text':>12} {'icon':>6} {'all':>6}")
+    for row in sorted(table, key=lambda r: (r == "all", r)):
+        cells = table[row]
+
+        def pct(column: str, after: bool) -> str:
+            n, hits = cells[column][0], cells[column][2 if after else 1]
+            return f"{100 * hits / n:5.1f}%" if n else "     -"
+
+        print(
+            f"{row:<20} {cells['all'][0]:>4} | {pct('text', False):>8} {pct('icon', False):>6} {pct('all', False):>6}"
+            f" | {pct('text', True):>12} {pct('icon', True):>6} {pct('all', True):>6}"
+        )
+    for size, seconds in sorted(icon_seconds.items()):
+        print(f"icon pass {size}: median {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s ({len(seconds)} runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
