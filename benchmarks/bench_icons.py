@@ -12,6 +12,7 @@ on screens where it ran, OCR excluded; the per-size medians show the 4K cost.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -72,10 +73,7 @@ def main() -> int:
     print(f"{'application':<20} {'n':>4} | {'ocr text':>8} {'icon':>6} {'all':>6} | {'offline text':>12} {'icon':>6} {'all':>6}")
     for row in sorted(table, key=lambda r: (r == "all", r)):
         cells = table[row]
-
-        def pct(column: str, after: bool) -> str:
-            n, hits = cells[column][0], cells[column][2 if after else 1]
-            return f"{100 * hits / n:5.1f}%" if n else "     -"
+        pct = functools.partial(_percent, cells)
 
         print(
             f"{row:<20} {cells['all'][0]:>4} | {pct('text', False):>8} {pct('icon', False):>6} {pct('all', False):>6}"
@@ -84,6 +82,11 @@ def main() -> int:
     for size, seconds in sorted(icon_seconds.items()):
         print(f"icon pass {size}: median {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s ({len(seconds)} runs)")
     return 0
+
+
+def _percent(cells: dict[str, list[int]], column: str, after: bool) -> str:
+    n, hits = cells[column][0], cells[column][2 if after else 1]
+    return f"{100 * hits / n:5.1f}%" if n else "     -"
 
 
 if __name__ == "__main__":

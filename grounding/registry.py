@@ -19,6 +19,7 @@ from .types import Grounder
 # Modules whose import registers the built-in grounders.
 _BUILTIN_MODULES = (
     "grounding.ocr",
+    "grounding.icons",
     "grounding.vlm",
     "grounding.remote",
 )

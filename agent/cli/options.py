@@ -17,6 +17,7 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str = "ocr
     group.add_argument("--base-url", action="append", help="OpenAI-compatible endpoint; repeat to spread over replicas")
     group.add_argument("--api-key", help="bearer token for --base-url (default: $OPENAI_API_KEY)")
     group.add_argument("--model-name", help="the model name the endpoint serves")
+    group.add_argument("--family", help="prompt/parser/coordinate conventions to use (vlm and openai backends)")
     group.add_argument(
         "--option", "-O", action="append", default=[], metavar="KEY=VALUE",
         help="any other backend option (VALUE read as JSON when it parses, else as a string)",
@@ -61,6 +62,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "base_url": args.base_url,
         "api_key": args.api_key,
         "model_name": args.model_name,
+        "family": args.family,
     }
     options.update(_option_pairs(args.option))
     return {k: v for k, v in options.items() if v is not None}

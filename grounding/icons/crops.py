@@ -6,7 +6,7 @@ crop normalised by its own mean and spread, so light and dark themes and any tin
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -17,7 +17,7 @@ PAD = 1.45  # crop side / ink side at run time; training draws it from a range a
 
 def square(cx: float, cy: float, side: float) -> tuple[int, int, int, int]:
     half = max(2.0, side / 2)
-    return (int(round(cx - half)), int(round(cy - half)), int(round(cx + half)), int(round(cy + half)))
+    return (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
 
 
 def cut(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]]) -> np.ndarray:

@@ -4,8 +4,8 @@ instruction's words."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 from PIL import Image
@@ -15,7 +15,6 @@ from grounding.geometry import Box
 from grounding.inputs import prepare
 from grounding.ocr.instruction import parse
 from grounding.types import Prediction, Stopwatch, TraceStep
-
 
 # Cosine similarities between a crop and a phrase map to scores through this range: below LOW the match is noise,
 # at HIGH and above it is as sure as the model gets. ICON_CEILING keeps icon scores under exact text matches.

@@ -1,7 +1,7 @@
 """The `offline` grounder: text when the instruction's words are on screen, otherwise the icon that depicts them.
 
-The OCR grounder reads the screen once (cached per image); its text lines both answer text targets and are blanked
-out of the icon search, so words never pose as icons and nothing is read twice.
+The OCR grounder reads the screen once (cached per image); its words both answer text targets and are kept out of
+the icon search, so words never pose as icons and nothing is read twice.
 """
 
 from __future__ import annotations
@@ -9,11 +9,25 @@ from __future__ import annotations
 from PIL import Image
 
 from grounding.errors import OptionError
+from grounding.geometry import Box
 from grounding.inputs import prepare
+from grounding.ocr.engine import Page
 from grounding.registry import load
 from grounding.types import Prediction, Stopwatch
 
 from .grounder import IconGrounder, prediction
+
+
+def words_on_screen(page: Page) -> list[Box]:
+    """Boxes of words OCR read with confidence: what is surely text. OCR also reads rows of icons as junk "text"
+    (single symbols, low confidence), and those must stay searchable."""
+    return [
+        word.box
+        for line in page.lines
+        if line.confidence >= 0.75
+        for word in line.words
+        if sum(c.isalnum() for c in word.text) >= 3
+    ]
 
 
 class OfflineGrounder:
@@ -34,9 +48,9 @@ class OfflineGrounder:
             text = self.text.locate(image, instruction)
             if text.found:
                 return text.with_(elapsed_s=watch.elapsed, extra={**text.extra, "source": "text"})
-            page = self.text.read(image)
+            words = words_on_screen(self.text.read(image))
             with Stopwatch() as icon_watch:
-                found = self.icons.search(image, instruction, exclude=[line.box for line in page.lines])
+                found = self.icons.search(image, instruction, exclude=words)
         return prediction(
             found, watch.elapsed, self.min_icon_score, text_score=round(text.score, 4), icon_s=round(icon_watch.elapsed, 4)
         )

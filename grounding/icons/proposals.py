@@ -2,28 +2,29 @@
 
 Icons are drawn with crisp edges on flat backgrounds, so a morphological gradient finds their ink; dilating it by a
 few pixels joins an icon's parts (the two blades of scissors, the dots of a kebab menu) into one connected component
-whose box we keep when its size and shape fit an icon at this screen's scale. Text lines found by OCR are blanked
-first, so words do not compete with icons, and two dilation sizes are tried because icon parts sit at varied gaps.
+whose box we keep when its size and shape fit an icon at this screen's scale. Words found by OCR are blocked
+(a candidate centred on a real word is dropped; OCR also boxes toolbars of icons as "text", so masking
+whole lines would hide the icons), and three dilation sizes are tried because icon parts sit at varied gaps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import cv2
 import numpy as np
 
-from grounding.geometry import Box
+from grounding.geometry import Box, Transform
 
 
 @dataclass(frozen=True)
 class Settings:
     contrast: int = 28  # grey-level step that counts as an edge
-    min_side: float = 7.0  # px at 1080p: smaller blobs are specks, dots and separators
-    max_side: float = 40.0  # px at 1080p: larger blobs are images, panels and frames
-    max_aspect: float = 2.6
-    gaps: tuple[int, ...] = (3, 6)  # dilation sizes at 1080p
+    min_side: float = 5.0  # px at 1080p: smaller blobs are specks, dots and separators
+    max_side: float = 64.0  # px at 1080p: larger blobs are images, panels and frames
+    max_aspect: float = 4.0
+    gaps: tuple[int, ...] = (1, 3, 6)  # dilation sizes at 1080p
     limit: int = 1500  # most candidates to embed on a very busy screen
 
 
@@ -33,26 +34,42 @@ def screen_scale(size: tuple[int, int]) -> float:
 
 
 def propose(rgb: np.ndarray, exclude: Iterable[Box] = (), settings: Settings = Settings()) -> list[Box]:
-    """Candidate icon boxes (ink extents) in the image's pixels, most icon-like first."""
-    scale = screen_scale((rgb.shape[1], rgb.shape[0]))
+    """Candidate icon boxes (ink extents) in the image's pixels, most icon-like first, none centred in `exclude`."""
+    height, width = rgb.shape[:2]
+    scale = screen_scale((width, height))
+    # A 4K screen draws its UI at twice the size, so icons survive halving it: the search then costs a quarter.
+    factor = max(1, int(scale))
+    if factor > 1:
+        small = cv2.resize(rgb, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+        to_small = Transform.between_sizes((width, height), (small.shape[1], small.shape[0]))
+        boxes = _propose(small, [to_small.apply_box(b) for b in exclude], scale / factor, settings)
+        to_full = to_small.inverse()
+        return [to_full.apply_box(b) for b in boxes]
+    return _propose(rgb, exclude, scale, settings)
+
+
+def _propose(rgb: np.ndarray, exclude: Iterable[Box], scale: float, settings: Settings) -> list[Box]:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     ink = (cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, kernel) >= settings.contrast).astype(np.uint8)
+    blocked = np.zeros(gray.shape, bool)
     for box in exclude:
         x1, y1, x2, y2 = box.to_ints()
-        ink[max(0, y1 - 1) : y2 + 1, max(0, x1 - 1) : x2 + 1] = 0
+        blocked[max(0, y1) : y2, max(0, x1) : x2] = True
     lo, hi = settings.min_side * scale, settings.max_side * scale
     found: list[tuple[float, Box]] = []
     for gap in settings.gaps:
-        k = max(1, int(round(gap * scale)))
+        k = max(1, round(gap * scale))
         joined = cv2.dilate(ink, np.ones((k, k), np.uint8))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
         for x, y, w, h, _ in stats[1:]:
             # The dilation grew the blob by k-1 pixels in total along each axis; take that back.
             x, y, w, h = x + (k - 1) / 2, y + (k - 1) / 2, w - (k - 1), h - (k - 1)
             if not (lo <= max(w, h) <= hi and min(w, h) >= lo * 0.5):
                 continue
             if max(w, h) / max(1.0, min(w, h)) > settings.max_aspect:
+                continue
+            if blocked[int(y + h / 2), int(x + w / 2)]:
                 continue
             squareness = min(w, h) / max(w, h)
             found.append((squareness, Box(x, y, x + w, y + h)))

@@ -79,7 +79,7 @@ def stage_data(cache: Path, args: argparse.Namespace) -> None:
 def stage_fit(cache: Path, args: argparse.Namespace) -> None:
     from .fit import fit
 
-    fit(cache, minutes=args.minutes, threads=args.threads)
+    fit(cache, minutes=args.minutes, threads=args.threads, resume=args.resume)
 
 
 def stage_export(cache: Path, args: argparse.Namespace) -> None:
@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=160_000, help="synthetic crops to train on")
     parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     for stage in STAGES if args.stage == "all" else (args.stage,):

@@ -60,7 +60,7 @@ def label_inputs(cache: Path) -> tuple[np.ndarray, np.ndarray]:
     return inputs, valid
 
 
-def fit(cache: Path, minutes: float, threads: int) -> None:
+def fit(cache: Path, minutes: float, threads: int, resume: bool = False) -> None:
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -84,10 +84,15 @@ def fit(cache: Path, minutes: float, threads: int) -> None:
     projection = nn.Linear(WORD_DIM, DIM, bias=False)
     background = nn.Parameter(torch.randn(DIM) * 0.1)
     log_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+    if resume:  # continue from the last run's weights with a fresh schedule
+        state = torch.load(cache / "model.pt", weights_only=False)
+        image_net.load_state_dict(state["image"])
+        projection.load_state_dict(state["projection"])
+        background.data.copy_(state["background"].detach())
+        log_scale.data.copy_(state.get("log_scale", log_scale).detach())
     params = [*image_net.parameters(), *projection.parameters(), background, log_scale]
     text_in = torch.from_numpy(inputs)
     budget = minutes * 60
-    steps_guess = None
     optimiser = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
@@ -131,7 +136,7 @@ def fit(cache: Path, minutes: float, threads: int) -> None:
         top5 = (scores.topk(5, dim=1).indices == truth[:, None]).any(1).float().mean().item()
     print(f"held-out crops: top-5 name among {int(valid.sum())} names: {top5:.3f}")
     torch.save({"image": image_net.state_dict(), "projection": projection.state_dict(), "background": background,
-                "steps": step}, cache / "model.pt")
+                "log_scale": log_scale, "steps": step}, cache / "model.pt")
 
 
 def export(cache: Path, assets: Path) -> None:

@@ -96,7 +96,7 @@ def _fontawesome(root: Path) -> list[Icon]:
 def _phosphor(root: Path) -> list[Icon]:
     source = (root / "dist/index.mjs").read_text()
     meta = {}
-    for found in re.finditer(r'name: "([^"]+)",.*?tags: \[(.*?)\]', source, flags=re.S):
+    for found in re.finditer(r'name: "([^"]+)",.*?tags: \[(.*?)\]', source, flags=re.DOTALL):
         meta[found.group(1)] = [t for t in re.findall(r'"([^"]+)"', found.group(2)) if not t.startswith("*")]
     icons = []
     for weight in ("regular", "bold", "fill"):

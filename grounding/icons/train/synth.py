@@ -65,7 +65,7 @@ def _text_strokes(rng, canvas: np.ndarray, x: int, y: int, height: int, length: 
     while pos < x + length:
         glyph = chr(int(rng.integers(33, 127)))
         cv2.putText(mask, glyph, (pos, y + height), cv2.FONT_HERSHEY_SIMPLEX, max(0.3, height / 30), 255,
-                    max(1, int(round(height / 12))), cv2.LINE_AA)
+                    max(1, round(height / 12)), cv2.LINE_AA)
         pos += int(height * rng.uniform(0.5, 0.8))
     _paste(canvas, np.broadcast_to(ink, canvas.shape), mask / 255.0, 0, 0)
 
@@ -138,7 +138,7 @@ def sample(rng: np.random.Generator, tiles: np.ndarray, mono: np.ndarray, index:
     if rng.random() < 0.15:
         image = cv2.GaussianBlur(image, (3, 3), rng.uniform(0.3, 0.8))
     if rng.random() < 0.1:
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
+        _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
         image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     x1, y1, x2, y2 = ink_box
     longer = max(x2 - x1, y2 - y1, 4)

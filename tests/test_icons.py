@@ -1,0 +1,134 @@
+"""The icon grounder on real pixels: crops, proposals, the shipped model, and the `offline` text-then-icon fusion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import grounding
+from grounding.errors import InstructionError, OptionError
+from grounding.geometry import Box
+from grounding.icons import model
+from grounding.icons.crops import INPUT, cut, normalise, square
+from grounding.icons.proposals import propose
+from grounding.icons.text import content_words
+from grounding.inputs import load_image
+from grounding.types import Status
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def sample_records(ui_type: str) -> list[dict]:
+    records = []
+    for path in sorted((SAMPLES / "annotations").glob("*.json")):
+        records += [r for r in json.loads(path.read_text()) if r["ui_type"] == ui_type]
+    return records
+
+
+def toolbar() -> np.ndarray:
+    """A light toolbar with three drawn glyphs (a ring, a cross, a filled square) and a word of text."""
+    image = np.full((120, 400, 3), 242, np.uint8)
+    cv2.circle(image, (40, 60), 9, (40, 40, 40), 2, cv2.LINE_AA)
+    cv2.line(image, (82, 50), (100, 70), (40, 40, 40), 2, cv2.LINE_AA)
+    cv2.line(image, (100, 50), (82, 70), (40, 40, 40), 2, cv2.LINE_AA)
+    cv2.rectangle(image, (130, 52), (146, 68), (30, 90, 200), -1)
+    cv2.putText(image, "Settings", (220, 68), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 40), 2, cv2.LINE_AA)
+    return image
+
+
+def test_cut_pads_outside_the_image_with_its_edge_and_keeps_the_size():
+    image = np.zeros((10, 10, 3), np.uint8)
+    image[:, :5] = 200
+    crops = cut(image, [(-6, -6, 6, 6), (2, 2, 9, 9), (0, 0, 100, 100)])
+    assert crops.shape == (3, INPUT, INPUT, 3)
+    assert crops[0, 0, 0, 0] == 200  # replicated from the left edge, not black
+    assert crops[0, :, -1, 0].max() == 0  # the right part of that crop is the dark half
+
+
+def test_normalise_ignores_brightness_and_contrast_changes():
+    crops = cut(toolbar(), [square(40, 60, 30)])
+    brighter = np.clip(crops.astype(np.int16) * 0.5 + 100, 0, 255).astype(np.uint8)
+    a, b = normalise(crops), normalise(brighter)
+    assert a.shape == (1, 3, INPUT, INPUT)
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.99
+
+
+def near(boxes: list[Box], x: float, y: float) -> bool:
+    return any(abs(b.center.x - x) <= 3 and abs(b.center.y - y) <= 3 for b in boxes)
+
+
+def test_proposals_find_each_glyph_but_not_inside_blocked_words():
+    image = toolbar()
+    boxes = propose(image)
+    assert all(near(boxes, x, 60) for x in (40, 91, 138)), boxes
+    assert not any(b.width > 60 for b in boxes)  # the word is a long blob, not an icon
+    blocked = propose(image, exclude=[Box(75, 40, 110, 80)])
+    assert not near(blocked, 91, 60) and near(blocked, 40, 60)
+
+
+def test_content_words_drop_commands_and_roles():
+    assert content_words("click the 'Save' button") == ["save"]
+    assert content_words("the icon to add another customer") == ["add", "another", "customer"]
+
+
+def test_synonyms_land_near_each_other_in_the_shipped_text_space():
+    vocabulary = model.load().vocabulary
+    settings, _ = vocabulary.embed("settings")
+    preferences, _ = vocabulary.embed("preferences")
+    trash, _ = vocabulary.embed("trash")
+    assert float(settings @ preferences) > float(settings @ trash)
+    assert vocabulary.embed("xqzv")[0] is None
+
+
+def test_registry_lists_both_grounders():
+    names = {entry.name for entry in grounding.available()}
+    assert {"icons", "offline"} <= names
+    with pytest.raises(OptionError):
+        grounding.load("icons", min_score=2.0)
+
+
+def test_icon_grounder_answers_in_image_pixels_with_a_bounded_score():
+    image = load_image(SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png")
+    prediction = grounding.load("icons").locate(image, "click the Bold button")
+    assert prediction.status is Status.OK
+    assert 0 < prediction.score <= 0.9
+    assert Box(0, 0, *image.size).contains(prediction.point)
+    assert prediction.extra["words"] == ["bold"] and prediction.extra["regions"] > 10
+
+
+def test_unknown_words_are_not_found_and_bad_input_raises():
+    grounder = grounding.load("icons")
+    image = Image.fromarray(toolbar())
+    assert grounder.locate(image, "click qwzx").status is Status.NOT_FOUND
+    with pytest.raises(InstructionError):
+        grounder.locate(image, "   ")
+
+
+def test_offline_keeps_ocr_answers_for_visible_text():
+    record = sample_records("text")[0]
+    image = load_image(SAMPLES / "images" / record["img_filename"])
+    text = grounding.load("ocr", zoom=False).locate(image, record["instruction"])
+    fused = grounding.load("offline", zoom=False).locate(image, record["instruction"])
+    assert text.found and fused.extra["source"] == "text"
+    assert fused.point == text.point
+
+
+def test_offline_finds_icons_the_ocr_grounder_misses_on_the_samples():
+    offline = grounding.load("offline", zoom=False)
+    ocr = grounding.load("ocr", zoom=False)
+    hits = {"ocr": 0, "offline": 0}
+    records = sample_records("icon")
+    images = {}
+    for record in records:
+        name = record["img_filename"]
+        images.setdefault(name, load_image(SAMPLES / "images" / name))
+        truth = Box.of(record["bbox"])
+        for key, grounder in (("ocr", ocr), ("offline", offline)):
+            prediction = grounder.locate(images[name], record["instruction"])
+            hits[key] += prediction.found and truth.contains(prediction.point)
+    assert hits["offline"] >= hits["ocr"] + 3, hits
