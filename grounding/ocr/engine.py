@@ -77,7 +77,7 @@ _models: tuple[object, object] | None = None
 
 
 def _threads() -> int:
-    # All cores by default, but never more than 4: the PP-OCR models stop scaling there and eval runs in threads.
+    # All cores up to 4: the PP-OCR mobile models stop scaling there, and eval runs several locates in threads.
     return max(1, min(4, os.cpu_count() or 1))
 
 
@@ -87,17 +87,31 @@ def models() -> tuple[object, object]:
     with _lock:
         if _models is None:
             try:
-                from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH, read_yaml, update_model_path
                 from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
                 from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+                from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH, read_yaml, update_model_path
             except ImportError as exc:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
-            threads = {"intra_op_num_threads": _threads(), "inter_op_num_threads": 1}
-            detector = TextDetector({**config["Det"], **threads, "limit_type": "max", "limit_side_len": 100_000})
-            recogniser = TextRecognizer({**config["Rec"], **threads})
+            detector = TextDetector({**config["Det"], "limit_type": "max", "limit_side_len": 100_000})
+            recogniser = TextRecognizer(config["Rec"])
+            # RapidOCR's sessions spin-wait between ops, which starves other threads and processes on a busy
+            # machine (eval workers, a desktop agent); ours run the same models without spinning.
+            detector.infer.session = _session(config["Det"]["model_path"])
+            recogniser.session.session = _session(config["Rec"]["model_path"])
             _models = (detector, recogniser)
         return _models
+
+
+def _session(model_path: str):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = _threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def detect(image: Image.Image, max_side: int) -> list[Box]:
