@@ -16,8 +16,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument(
-        "--family", default="qwen2.5-vl",
-        help="model family whose answer format and prompt the server speaks (default qwen2.5-vl; `ground models`)",
+        "--answer-family", default="qwen2.5-vl", metavar="FAMILY",
+        help="model family whose prompt and answer format the server speaks (default qwen2.5-vl); "
+        "--family instead sets the served model's own conventions",
     )
     parser.add_argument(
         "--token", default=os.environ.get("SCREENGROUND_SERVE_TOKEN"),
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     grounder = grounding.load(args.model, zoom=zoom_setting(args), **options)
     try:
         server = make_server(
-            grounder, host=args.host, port=args.port, family=args.family, model_name=served_name,
+            grounder, host=args.host, port=args.port, family=args.answer_family, model_name=served_name,
             token=args.token, max_body_bytes=int(args.max_body_mb * 2**20), concurrency=args.concurrency,
             quiet=args.quiet,
         )
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.token:
         print("ground serve: warning: listening beyond this machine without --token", file=sys.stderr)
-    print(f"serving {served_name} (answers in the {args.family} format) on {server.url}", flush=True)
+    print(f"serving {served_name} (answers in the {args.answer_family} format) on {server.url}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
