@@ -29,7 +29,8 @@ def ground(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "SCREENGROUND_DEBUG"}
     env["SCREENGROUND_OCR_CACHE"] = str(CACHE_DIR)
     return subprocess.run(
-        [sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
+        [sys.executable, "-m", "agent.cli", *args],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
     )
 
 

@@ -41,7 +41,7 @@ def ground(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SCREENGROUND_DEBUG", "SCREENGROUND_OCR_CACHE")}
     return subprocess.run(
         [sys.executable, "-m", "agent.cli", "locate", *args], capture_output=True, text=True, cwd=REPO, env=env,
-        timeout=120,
+        timeout=120, check=False,
     )
 
 

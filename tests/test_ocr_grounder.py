@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -168,10 +169,10 @@ def test_disk_cache_is_opt_in(tmp_path):
     env_dir = tmp_path / "cache"
 
     def run() -> dict:
-        env = {**__import__("os").environ, "SCREENGROUND_OCR_CACHE": str(env_dir)}
+        env = {**os.environ, "SCREENGROUND_OCR_CACHE": str(env_dir)}
         result = subprocess.run(
             [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json"],
-            capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+            capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
         )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)

@@ -241,6 +241,7 @@ def test_registry_load_wraps_with_a_config_and_rejects_bad_settings():
     grounder = grounding.load("test-marker", zoom={"steps": 1, "candidates": 3})
     assert grounder.name == "marker+zoomx3" and grounder.config == ZoomConfig(steps=1, candidates=3)
     assert grounding.load("test-marker").name == "marker"  # default_zoom is False for it
+    assert grounder.min_side == 12 and grounder.levels == 100  # the wrapped grounder's own attributes show through
     assert grounding.load("test-marker", zoom=ZoomConfig(steps=4)).config.steps == 4
     with pytest.raises(OptionError, match="unknown setting"):
         grounding.load("test-marker", zoom={"stepz": 1})

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz
 
@@ -29,7 +29,12 @@ class Candidate:
     confidence: float  # the OCR's confidence in the words read
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "box": self.box.to_list(), "similarity": round(self.similarity, 3)}
+        return {
+            "text": self.text,
+            "box": self.box.to_list(),
+            "similarity": round(self.similarity, 3),
+            "ocr_confidence": round(self.confidence, 3),
+        }
 
 
 def normalize(text: str) -> str:

@@ -52,6 +52,12 @@ class Zoomed:
     def __repr__(self) -> str:
         return f"Zoomed({self.inner.name!r}, {self.config})"
 
+    def __getattr__(self, name: str) -> Any:
+        # Whatever else the wrapped grounder offers (ocr's `read`, a `parallelism` hint) stays reachable through it.
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         image, instruction = prepare(image, instruction)
         with Stopwatch() as watch, ThreadPoolExecutor(self.config.threads, thread_name_prefix="zoom") as pool:
