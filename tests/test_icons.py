@@ -15,6 +15,7 @@ from grounding.errors import InstructionError, OptionError
 from grounding.geometry import Box
 from grounding.icons import model
 from grounding.icons.crops import INPUT, cut, normalise, square
+from grounding.icons.grounder import ICON_CEILING
 from grounding.icons.proposals import propose
 from grounding.icons.text import content_words
 from grounding.inputs import load_image
@@ -96,7 +97,7 @@ def test_icon_grounder_answers_in_image_pixels_with_a_bounded_score():
     image = load_image(SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png")
     prediction = grounding.load("icons").locate(image, "click the Bold button")
     assert prediction.status is Status.OK
-    assert 0 < prediction.score <= 0.9
+    assert 0 < prediction.score <= ICON_CEILING
     assert Box(0, 0, *image.size).contains(prediction.point)
     assert prediction.extra["words"] == ["bold"] and prediction.extra["regions"] > 10
 

@@ -33,7 +33,9 @@ def words_on_screen(page: Page) -> list[Box]:
 class OfflineGrounder:
     name = "offline"
 
-    def __init__(self, *, min_text_score: float = 0.6, min_icon_score: float = 0.05, det_limit: int = 1920) -> None:
+    # 0.8: on the dev set every OCR match scoring below it was wrong, text targets included (fuzzy partial reads such
+    # as "Spacer" for "Sphere"), so such instructions go to the icon search instead.
+    def __init__(self, *, min_text_score: float = 0.8, min_icon_score: float = 0.05, det_limit: int = 1920) -> None:
         for key, value in (("min_text_score", min_text_score), ("min_icon_score", min_icon_score)):
             if not 0.0 <= value <= 1.0:
                 raise OptionError(f"{key} must lie in [0, 1], got {value}")
