@@ -32,7 +32,7 @@ def records(*apps: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def ocr():
-    return grounding.load("ocr")
+    return grounding.load("ocr", zoom=False)  # the grounder itself; the zoom loop has its own tests
 
 
 def test_sample_text_targets(ocr):
@@ -111,7 +111,7 @@ def test_threads_share_one_reading(monkeypatch):
     monkeypatch.setattr(engine, "find_text", counting)
     crop = Image.open(WRITER).crop((0, 0, 900, 140))  # pixels no other test reads, so the cache is cold
     instructions = ["open the File menu", "click 'Edit' in the menu bar", "open the View menu", "open the Insert menu"]
-    ocr = grounding.load("ocr")
+    ocr = grounding.load("ocr", zoom=False)
     with ThreadPoolExecutor(4) as pool:
         parallel = list(pool.map(lambda i: ocr.locate(crop, i), instructions))
     assert calls == [crop.size]
@@ -171,7 +171,7 @@ def test_disk_cache_is_opt_in(tmp_path):
     def run() -> dict:
         env = {**os.environ, "SCREENGROUND_OCR_CACHE": str(env_dir)}
         result = subprocess.run(
-            [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json"],
+            [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json", "--no-zoom"],
             capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
         )
         assert result.returncode == 0, result.stderr

@@ -10,6 +10,8 @@ from .grounder import OcrGrounder
 register(
     "ocr",
     description="offline CPU text grounding: RapidOCR words fuzzy-matched to the instruction (no icons)",
+    # Measured on the dev set: zoom lifts 4K text from 85% to 94% and lowers no split (README, Zoom).
+    default_zoom=True,
 )(OcrGrounder)
 
 __all__ = ["OcrGrounder"]
