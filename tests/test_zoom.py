@@ -87,7 +87,7 @@ def marker_box(cx: float, cy: float, side: int) -> Box:
     return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
-@grounding.register("test-marker", description="magenta square detector used by the zoom tests")
+@grounding.register("test-magenta", description="magenta square detector used by the zoom tests")
 def _marker_factory(min_side: int = 12, levels: int = 100) -> MarkerDetector:
     return MarkerDetector(min_side=min_side, levels=levels)
 
@@ -238,21 +238,21 @@ def test_aggregate_weighs_agreeing_answers_over_one_strong_outlier():
 
 
 def test_registry_load_wraps_with_a_config_and_rejects_bad_settings():
-    grounder = grounding.load("test-marker", zoom={"steps": 1, "candidates": 3})
+    grounder = grounding.load("test-magenta", zoom={"steps": 1, "candidates": 3})
     assert grounder.name == "marker+zoomx3" and grounder.config == ZoomConfig(steps=1, candidates=3)
-    assert grounding.load("test-marker").name == "marker"  # default_zoom is False for it
+    assert grounding.load("test-magenta").name == "marker"  # default_zoom is False for it
     assert grounder.min_side == 12 and grounder.levels == 100  # the wrapped grounder's own attributes show through
-    assert grounding.load("test-marker", zoom=ZoomConfig(steps=4)).config.steps == 4
+    assert grounding.load("test-magenta", zoom=ZoomConfig(steps=4)).config.steps == 4
     with pytest.raises(OptionError, match="unknown setting"):
-        grounding.load("test-marker", zoom={"stepz": 1})
+        grounding.load("test-magenta", zoom={"stepz": 1})
     with pytest.raises(OptionError, match="crop"):
-        grounding.load("test-marker", zoom={"crop": 2.0})
+        grounding.load("test-magenta", zoom={"crop": 2.0})
     with pytest.raises(OptionError, match="whole number"):
-        grounding.load("test-marker", zoom={"steps": 1.5})
+        grounding.load("test-magenta", zoom={"steps": 1.5})
     with pytest.raises(OptionError):
-        grounding.load("test-marker", zoom="yes")
+        grounding.load("test-magenta", zoom="yes")
     with pytest.raises(InstructionError):
-        grounding.load("test-marker", zoom=True).locate(screen((200, 100), []), "   ")
+        grounding.load("test-magenta", zoom=True).locate(screen((200, 100), []), "   ")
 
 
 def _args(*flags: str) -> argparse.Namespace:

@@ -25,6 +25,8 @@ class OcrGrounder:
     """Text grounding with RapidOCR (PP-OCR) on the CPU; icons without visible text come back not_found."""
 
     name = "ocr"
+    # An exact, whole-label OCR match (score 1.0) was right 22 times in 23 on the dev set: narrowing it only costs.
+    zoom_defaults = {"confident": 1.0}
 
     def __init__(self, *, min_score: float = 0.6, det_limit: int = 1920, candidates: int = 5) -> None:
         if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score <= 1.0:

@@ -36,8 +36,12 @@ _SEARCHABLE = (Status.NOT_FOUND, Status.WRONG_FORMAT)
 
 
 def refine(grounder: Grounder, zoom: Any = True) -> Grounder:
-    """`grounder` wrapped in the zoom loop; `zoom` is True (defaults), a mapping of settings, or a ZoomConfig."""
-    return Zoomed(grounder, to_config(zoom))
+    """`grounder` wrapped in the zoom loop; `zoom` is True (defaults), a mapping of settings, or a ZoomConfig.
+
+    A grounder may carry `zoom_defaults`, settings that suit how its scores behave (e.g. OCR's exact-match 1.0 is
+    final); settings given here override them.
+    """
+    return Zoomed(grounder, to_config(zoom, getattr(grounder, "zoom_defaults", None)))
 
 
 class Zoomed:

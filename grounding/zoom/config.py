@@ -20,7 +20,7 @@ class ZoomConfig:
     upscale: float = 2.0  # the most a crop is magnified over the original pixels
     converge: float = 0.05  # converged when the answer moves less than this fraction of the crop's longer side
     tolerance: float = 0.1  # a zoomed answer replaces the last unless its score is lower by more than this
-    confident: float = 1.0  # a first hit scoring at least this is final, not narrowed (0: always narrow)
+    confident: float = 0.0  # a first hit scoring at least this is final, not narrowed (0: always narrow)
     search: bool = True  # tile the screen (coarse to fine) when the first look finds nothing
     search_depth: int = 1  # levels of the tiling cascade (level k splits every tile of level k-1 in 2x2)
     keep: int = 2  # best-scored tile hits that get refined
@@ -57,13 +57,17 @@ def _check(ok: bool, message: str) -> None:
         raise OptionError(f"zoom: {message}")
 
 
-def to_config(setting: Any) -> ZoomConfig:
-    """`True` (defaults), a mapping of settings, or a ZoomConfig; anything else is an OptionError."""
+def to_config(setting: Any, defaults: Mapping[str, Any] | None = None) -> ZoomConfig:
+    """`True` (defaults), a mapping of settings, or a ZoomConfig; anything else is an OptionError.
+
+    `defaults` are a grounder's own preferred settings (its `zoom_defaults`); the caller's settings win over them.
+    """
     if isinstance(setting, ZoomConfig):
         return setting
     if setting is True:
-        return ZoomConfig()
+        setting = {}
     if isinstance(setting, Mapping):
+        setting = {**(defaults or {}), **setting}
         names = {f.name: f for f in fields(ZoomConfig)}
         unknown = sorted(set(setting) - set(names))
         if unknown:
