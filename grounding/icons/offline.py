@@ -35,13 +35,17 @@ class OfflineGrounder:
 
     # 0.8: on the dev set every OCR match scoring below it was wrong, text targets included (fuzzy partial reads such
     # as "Spacer" for "Sphere"), so such instructions go to the icon search instead.
-    def __init__(self, *, min_text_score: float = 0.8, min_icon_score: float = 0.05, det_limit: int = 1920) -> None:
+    # The text side keeps ocr's zoom loop (its tiling search finds tiny 4K text) unless `text_zoom` is False; the
+    # icon search runs only when that found nothing.
+    def __init__(
+        self, *, min_text_score: float = 0.8, min_icon_score: float = 0.0, det_limit: int = 1920, text_zoom: bool = True
+    ) -> None:
         for key, value in (("min_text_score", min_text_score), ("min_icon_score", min_icon_score)):
             if not 0.0 <= value <= 1.0:
                 raise OptionError(f"{key} must lie in [0, 1], got {value}")
         self.min_text_score = min_text_score
         self.min_icon_score = min_icon_score
-        self.text = load("ocr", zoom=False, det_limit=det_limit, min_score=min_text_score)
+        self.text = load("ocr", zoom=bool(text_zoom), det_limit=det_limit, min_score=min_text_score)
         self.icons = IconGrounder(min_score=min_icon_score)
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:

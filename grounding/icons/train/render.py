@@ -28,7 +28,7 @@ def render(path: Path) -> np.ndarray | None:
         else:
             image = Image.open(path).convert("RGBA")
             image.thumbnail((TILE, TILE), Image.Resampling.LANCZOS)
-    except Exception:  # a malformed file in a third-party set is skipped, not fatal
+    except Exception:  # noqa: BLE001 - a malformed file in a third-party set is skipped, not fatal
         return None
     tile = Image.new("RGBA", (TILE, TILE), (0, 0, 0, 0))
     tile.paste(image, ((TILE - image.width) // 2, (TILE - image.height) // 2))

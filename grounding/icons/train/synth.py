@@ -92,7 +92,7 @@ def _clutter(rng, canvas: np.ndarray, size: int, ink: np.ndarray) -> None:
 
 def sample(rng: np.random.Generator, tiles: np.ndarray, mono: np.ndarray, index: int) -> np.ndarray:
     """One uint8 INPUT x INPUT x 3 crop of icon `index` (or of clutter when index is BACKGROUND)."""
-    size = int(round(math.exp(rng.uniform(math.log(12), math.log(48)))))
+    size = round(math.exp(rng.uniform(math.log(12), math.log(48))))
     dark = rng.random() < 0.35
     bg = _colour(rng, dark)
     ink = _ink(rng, bg)
