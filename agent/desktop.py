@@ -18,6 +18,7 @@ from typing import Any
 
 from grounding.errors import GroundingError, InstructionError
 from grounding.geometry import Point
+from grounding.registry import DEFAULT_MODEL
 from grounding.types import Grounder, Prediction
 
 from .capture import Screenshot, capture
@@ -120,7 +121,7 @@ class Desktop:
 
     def __init__(
         self,
-        model: str | Grounder = "ocr",
+        model: str | Grounder = DEFAULT_MODEL,
         zoom: Any = None,
         monitor: int = 0,
         dry_run: bool = False,

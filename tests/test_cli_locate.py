@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from grounding.registry import DEFAULT_MODEL
+
 REPO = Path(__file__).resolve().parents[1]
 STREAMLIT = REPO / "samples/images/streamlit_web/hello_home.png"
 CACHE_DIR: Path
@@ -49,7 +51,7 @@ def test_json_answer_lands_in_the_annotated_box():
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert {"point", "box", "score", "status", "model", "elapsed_s"} <= answer.keys()
-    assert answer["model"] == "ocr" and answer["status"] == "ok"
+    assert answer["model"] == DEFAULT_MODEL and answer["status"] == "ok"
     assert inside(answer["point"], truth(instruction))
     assert len(answer["box"]) == 4 and 0 < answer["score"] <= 1
 
@@ -91,7 +93,9 @@ def test_absent_target_exits_1_with_not_found():
 
 
 def test_options_reach_the_grounder():
-    strict = ground("locate", str(STREAMLIT), "navigate to 'Maping demo'", "-O", "min_score=0.99", "--json")
+    strict = ground(
+        "locate", str(STREAMLIT), "navigate to 'Maping demo'", "--model", "ocr", "-O", "min_score=0.99", "--json"
+    )
     assert strict.returncode == 1 and json.loads(strict.stdout)["status"] == "not_found"
 
 

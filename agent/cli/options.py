@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 
-def add_model_options(parser: argparse.ArgumentParser, default_model: str = "ocr") -> None:
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    from grounding.registry import DEFAULT_MODEL
+
     group = parser.add_argument_group("model")
-    group.add_argument("--model", "-m", default=default_model, help=f"grounder name (`ground models`; default {default_model})")
+    group.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"grounder name (`ground models`; default {DEFAULT_MODEL})")
     group.add_argument("--model-path", metavar="DIR_OR_ID", help="weights: a local directory or a hub id")
     group.add_argument("--device", help="cuda, cuda:1, cpu (default: cuda when available)")
     group.add_argument("--dtype", help="bfloat16, float16, float32 (default: bf16 on CUDA, fp32 on CPU)")
