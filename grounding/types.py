@@ -114,13 +114,16 @@ class Grounder(Protocol):
 
 
 class Stopwatch:
-    """Measures a locate call: `with Stopwatch() as sw: ...; sw.elapsed`."""
+    """Measures a locate call: `with Stopwatch() as sw: ...`; `sw.elapsed` runs on inside the block and stops at its end."""
 
     def __enter__(self) -> Stopwatch:
         self._start = time.perf_counter()
-        self.elapsed = 0.0
+        self._stop: float | None = None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.elapsed = time.perf_counter() - self._start
+        self._stop = time.perf_counter()
 
+    @property
+    def elapsed(self) -> float:
+        return (self._stop if self._stop is not None else time.perf_counter()) - self._start
