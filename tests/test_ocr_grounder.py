@@ -171,7 +171,8 @@ def test_disk_cache_is_opt_in(tmp_path):
     def run() -> dict:
         env = {**os.environ, "SCREENGROUND_OCR_CACHE": str(env_dir)}
         result = subprocess.run(
-            [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json", "--no-zoom"],
+            [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json",
+             "--model", "ocr", "--no-zoom"],
             capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
         )
         assert result.returncode == 0, result.stderr
