@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import statistics
 import sys
@@ -34,41 +33,34 @@ def main() -> int:
         os.environ["SCREENGROUND_OCR_CACHE"] = str(args.disk_cache)
     sys.path.insert(0, str(REPO))
     import grounding
-    from grounding.geometry import Box
+    from grounding.eval import load_dataset
     from grounding.inputs import load_image
 
-    if not (args.dataset / "annotations").is_dir():
-        print(f"no dataset at {args.dataset}", file=sys.stderr)
-        return 2
-    records = []
-    for path in sorted((args.dataset / "annotations").glob("*.json")):
-        if not args.app or args.app in path.stem:
-            records += json.loads(path.read_text())
+    samples = [s for s in load_dataset(args.dataset).samples if not args.app or args.app in s.split]
     grounder = grounding.load("offline", zoom=False)
     # table[application][ui type] = [samples, hits of ocr alone, hits of offline]
     table: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     icon_seconds: dict[str, list[float]] = defaultdict(list)
-    images: dict[str, object] = {}
-    for record in records:
-        name = record["img_filename"]
+    images: dict[object, object] = {}
+    for sample in samples:
+        name = sample.image_path
         if name not in images:
-            images = {name: load_image(args.dataset / "images" / name)}  # records are grouped by screenshot
-        prediction = grounder.locate(images[name], record["instruction"])
-        truth = Box.of(record["bbox"])
-        hit = prediction.found and truth.contains(prediction.point)
+            images = {name: load_image(name)}  # samples are grouped by screenshot
+        prediction = grounder.locate(images[name], sample.instruction)
+        hit = prediction.found and sample.bbox.contains(prediction.point)
         from_text = prediction.extra.get("source") == "text"
-        size = "x".join(map(str, record["img_size"]))
-        for row in (record["application"], "all"):
-            for column in (record["ui_type"], "all"):
+        size = "x".join(map(str, sample.img_size))
+        for row in (sample.application, "all"):
+            for column in (sample.ui_type, "all"):
                 cell = table[row][column]
                 cell[0] += 1
                 cell[1] += bool(hit and from_text)
                 cell[2] += bool(hit)
         if "icon_s" in prediction.extra:
             icon_seconds[size].append(prediction.extra["icon_s"])
-        if args.failures and record["ui_type"] == "icon" and not hit:
+        if args.failures and sample.ui_type == "icon" and not hit:
             best = prediction.point.to_list() if prediction.point else None
-            print(f"miss {name} {record['instruction']!r} -> {best} words={prediction.extra.get('words')}")
+            print(f"miss {name} {sample.instruction!r} -> {best} words={prediction.extra.get('words')}")
 
     print(f"{'application':<20} {'n':>4} | {'ocr text':>8} {'icon':>6} {'all':>6} | {'offline text':>12} {'icon':>6} {'all':>6}")
     for row in sorted(table, key=lambda r: (r == "all", r)):

@@ -50,7 +50,6 @@ def main() -> int:
         os.environ.pop("SCREENGROUND_OCR_CACHE", None)
     sys.path.insert(0, str(REPO))
     import grounding
-    from grounding.geometry import Box
 
     options = {}
     for pair in args.option:
@@ -65,44 +64,41 @@ def main() -> int:
 
     grounder.read(Image.new("RGB", (64, 64), "white"))
 
-    records = []
-    for path in sorted((args.dataset / "annotations").glob("*.json")):
-        if args.app and args.app not in path.stem:
-            continue
-        records += json.loads(path.read_text())
+    from grounding.eval import load_dataset
+
+    samples = [s for s in load_dataset(args.dataset).samples if not args.app or args.app in s.split]
     if args.size:
-        records = [r for r in records if "x".join(map(str, r["img_size"])) == args.size]
-    if not records:
-        print(f"no records under {args.dataset}", file=sys.stderr)
+        samples = [s for s in samples if "x".join(map(str, s.img_size)) == args.size]
+    if not samples:
+        print(f"no samples under {args.dataset}", file=sys.stderr)
         return 2
     by_image = defaultdict(list)
-    for record in records:
-        by_image[record["img_filename"]].append(record)
+    for sample in samples:
+        by_image[sample.image_path].append(sample)
 
     hits = defaultdict(lambda: [0, 0])
     cold, warm = defaultdict(list), defaultdict(list)
     out = args.out.open("w") if args.out else None
     failures = []
     started = time.perf_counter()
-    for filename, group in by_image.items():
-        image = grounding.load_image(args.dataset / "images" / filename)
+    for image_path, group in by_image.items():
+        image = grounding.load_image(image_path)
         size = "x".join(map(str, image.size))
-        for i, record in enumerate(group):
+        for i, sample in enumerate(group):
             t0, c0 = time.perf_counter(), time.process_time()
-            prediction = grounder.locate(image, record["instruction"])
+            prediction = grounder.locate(image, sample.instruction)
             elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             (cold if i == 0 else warm)[size].append((elapsed, cpu))
-            truth = Box.of(record["bbox"])
-            hit = prediction.point is not None and truth.contains(prediction.point)
-            for key in ("overall", record["ui_type"], f"size {size}", f"size {size} {record['ui_type']}",
-                        f"app {record['application']}", f"app {record['application']} {record['ui_type']}"):
+            hit = prediction.point is not None and sample.bbox.contains(prediction.point)
+            for key in ("overall", sample.ui_type, f"size {size}", f"size {size} {sample.ui_type}",
+                        f"app {sample.application}", f"app {sample.application} {sample.ui_type}"):
                 hits[key][0] += hit
                 hits[key][1] += 1
-            if not hit and record["ui_type"] == "text":
-                failures.append((record, prediction))
+            if not hit and sample.ui_type == "text":
+                failures.append((sample, prediction))
             if out:
-                out.write(json.dumps({"id": record["id"], "hit": hit, "ui_type": record["ui_type"],
-                                      "instruction": record["instruction"], "bbox": record["bbox"],
+                out.write(json.dumps({"id": sample.id, "hit": hit, "ui_type": sample.ui_type,
+                                      "instruction": sample.instruction, "bbox": sample.bbox.to_list(),
                                       **prediction.to_dict()}) + "\n")
     wall = time.perf_counter() - started
 
@@ -110,7 +106,7 @@ def main() -> int:
         n, total = hits[key]
         return f"{100 * n / total:5.1f}% ({n}/{total})" if total else "   -"
 
-    print(f"ocr {options or ''} on {args.dataset} ({len(records)} targets, {len(by_image)} screenshots, {wall:.0f}s)")
+    print(f"ocr {options or ''} on {args.dataset} ({len(samples)} targets, {len(by_image)} screenshots, {wall:.0f}s)")
     for key in ("overall", "text", "icon"):
         print(f"  {key:<8} {pct(key)}")
     for size in sorted({k.split()[1] for k in hits if k.startswith("size ")}, key=lambda s: int(s.split("x")[0])):
@@ -119,11 +115,11 @@ def main() -> int:
     for app in sorted({k[4:] for k in hits if k.startswith("app ") and not k.endswith((" text", " icon"))}):
         print(f"  {app:<20} overall {pct(f'app {app}')}  text {pct(f'app {app} text')}")
     if args.failures:
-        for record, prediction in failures:
+        for sample, prediction in failures:
             extra = prediction.extra
-            print(f"  MISS {record['id']:<14} {record['instruction']!r} -> target {extra.get('target')!r} "
+            print(f"  MISS {sample.id:<14} {sample.instruction!r} -> target {extra.get('target')!r} "
                   f"{prediction.status.value} {prediction.point.to_list() if prediction.point else None} "
-                  f"matched {extra.get('matched')!r} truth {record['bbox']}")
+                  f"matched {extra.get('matched')!r} truth {sample.bbox.to_list()}")
     return 0
 
 
