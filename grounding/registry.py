@@ -103,14 +103,24 @@ def load(name: str = DEFAULT_MODEL, *, zoom: Any = None, **options: Any) -> Grou
     entry = get(name)
     merged = {**dict(entry.preset), **{k: v for k, v in options.items() if v is not None}}
     _check_options(entry, merged)
-    grounder = entry.factory(**merged)
     if zoom is None:
         zoom = entry.default_zoom
+    if _takes_zoom(entry.factory):
+        # A composite grounder (e.g. `offline`) knows which of its parts gain from looking closer; it gets the setting.
+        return entry.factory(**merged, zoom=zoom)
+    grounder = entry.factory(**merged)
     if zoom is False:
         return grounder
     from .zoom import refine  # the strategy layer sits above the backends, so it is imported only when used
 
     return refine(grounder, zoom)
+
+
+def _takes_zoom(factory: Factory) -> bool:
+    try:
+        return "zoom" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_options(entry: Entry, options: dict[str, Any]) -> None:
@@ -120,7 +130,7 @@ def _check_options(entry: Entry, options: dict[str, Any]) -> None:
         return
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return
-    accepted = {n for n, p in parameters.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    accepted = {n for n, p in parameters.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"zoom"}
     unknown = sorted(set(options) - accepted)
     if unknown:
         takes = ", ".join(sorted(accepted)) or "none"

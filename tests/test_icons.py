@@ -113,10 +113,11 @@ def test_unknown_words_are_not_found_and_bad_input_raises():
 def test_offline_keeps_ocr_answers_for_visible_text():
     record = sample_records("text")[0]
     image = load_image(SAMPLES / "images" / record["img_filename"])
-    text = grounding.load("ocr").locate(image, record["instruction"])  # offline's text side keeps ocr's zoom loop
-    fused = grounding.load("offline", zoom=False).locate(image, record["instruction"])
-    assert text.found and fused.extra["source"] == "text"
-    assert fused.point == text.point
+    for zoom in (None, False):  # offline's zoom setting is its text side's: the same loop, or none
+        text = grounding.load("ocr", zoom=zoom).locate(image, record["instruction"])
+        fused = grounding.load("offline", zoom=zoom).locate(image, record["instruction"])
+        assert text.found and fused.extra["source"] == "text"
+        assert fused.point == text.point and len(fused.trace) == len(text.trace)
 
 
 def test_offline_finds_icons_the_ocr_grounder_misses_on_the_samples():

@@ -42,6 +42,9 @@ from grounding.ocr.instruction import parse
         ("please click the OK button in the bottom right corner", "OK", "button", "bottom right"),
         ("click Settings in the left panel", "Settings", None, "left"),
         ("Don't save", "Don't save", None, None),
+        ('tick the "Select file "README.md"" checkbox', "README.md", "checkbox", None),
+        ("toggle 'Select directory \"src\"'", "src", None, None),
+        ("turn on the Wrap lines switch", "Wrap lines", "switch", None),
     ],
 )
 def test_parse(instruction, target, role, area):

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import grounding
-from agent.cli.options import add_model_options, zoom_setting
+from agent.cli.options import add_model_options, backend_options, zoom_setting
 from grounding.errors import InstructionError, OptionError
 from grounding.geometry import Box, Point
 from grounding.inputs import prepare
@@ -61,7 +61,9 @@ class MarkerDetector:
         gx, gy = int((x + w / 2) / cell_x), int((y + h / 2) / cell_y)
         point = Point((gx + 0.5) * cell_x, (gy + 0.5) * cell_y)
         score = min(1.0, min(w, h) / 64.0)
-        return Prediction(point=point, box=Box(x, y, x + w, y + h), score=score, raw=f"({gx},{gy})")
+        return Prediction(
+            point=point, box=Box(x, y, x + w, y + h), score=score, raw=f"({gx},{gy})", extra={"blob_side": min(w, h)}
+        )
 
 
 def screen(size: tuple[int, int], markers: list[tuple[float, float, int]], seed: int = 0) -> Image.Image:
@@ -112,6 +114,10 @@ def test_narrowing_sharpens_a_coarse_answer_and_maps_back_exactly():
     assert zoomed.calls == len(zoomed.trace)  # every look is one call of the inner grounder
     # The detector's own box maps back too: it is the drawn square, in screen pixels.
     assert zoomed.box is not None and zoomed.box.iou(marker_box(*target)) > 0.7
+    # Its own details come through, tagged with the view they were measured in (the magnified last crop).
+    last = zoomed.trace[-1]
+    assert zoomed.extra["view"] == {"crop": last.crop.to_list(), "scale": last.scale} and last.scale > 1
+    assert zoomed.extra["blob_side"] == pytest.approx(20 * last.scale, abs=3)
 
 
 def test_crops_keep_the_screen_aspect_stay_inside_and_respect_the_floor():
@@ -255,6 +261,30 @@ def test_registry_load_wraps_with_a_config_and_rejects_bad_settings():
         grounding.load("test-magenta", zoom=True).locate(screen((200, 100), []), "   ")
 
 
+@grounding.register("test-composite", description="a grounder that composes zoomed parts itself", default_zoom=True)
+class _Composite:
+    name = "composite"
+
+    def __init__(self, *, levels: int = 100, zoom=False) -> None:
+        self.part = grounding.load("test-magenta", zoom=zoom, levels=levels)
+
+    def locate(self, image: Image.Image, instruction: str) -> Prediction:
+        return self.part.locate(image, instruction)
+
+
+def test_a_grounder_taking_zoom_gets_the_setting_instead_of_being_wrapped():
+    default = grounding.load("test-composite")
+    assert default.name == "composite" and default.part.config == ZoomConfig()  # its default_zoom, passed in
+    assert grounding.load("test-composite", zoom=False).part.name == "marker"
+    tuned = grounding.load("test-composite", zoom={"candidates": 2}, levels=50)
+    assert tuned.part.config.candidates == 2 and tuned.part.levels == 50
+    with pytest.raises(OptionError, match="does not take option.*zoom"):  # load's own setting, not a backend option
+        grounding.registry._check_options(grounding.registry.get("test-composite"), {"zoom": 1})
+    offline = grounding.load("offline")
+    assert offline.name == "offline" and offline.text.name == "ocr+zoom"
+    assert grounding.load("offline", zoom=False).text.name == "ocr"
+
+
 def _args(*flags: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_model_options(parser)
@@ -269,6 +299,8 @@ def test_cli_zoom_flags_become_settings():
     assert zoom_setting(_args("--zoom-upscale", "1.5", "--no-zoom-search")) == {"upscale": 1.5, "search": False}
     with pytest.raises(OptionError, match="--no-zoom contradicts --zoom-steps"):
         zoom_setting(_args("--no-zoom", "--zoom-steps", "3"))
+    with pytest.raises(OptionError, match="not a backend option"):
+        backend_options(_args("-O", "zoom=true"))
     config = refine(MarkerDetector(), zoom_setting(_args("--zoom-crop", "0.6", "--zoom-min-crop", "512"))).config
     assert (config.crop, config.min_crop) == (0.6, 512)
 

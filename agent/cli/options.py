@@ -48,6 +48,8 @@ def _option_pairs(pairs: list[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise OptionError(f"--option expects KEY=VALUE, got {pair!r}")
+        if key.strip() == "zoom":
+            raise OptionError("zoom is not a backend option: use --zoom / --no-zoom and the --zoom-* flags")
         try:
             options[key.strip().replace("-", "_")] = json.loads(value)
         except json.JSONDecodeError:

@@ -15,6 +15,7 @@ register(
 )(IconGrounder)
 register(
     "offline",
+    default_zoom=True,
     description="offline CPU grounding: OCR text when the instruction's words are visible, else the best icon match",
 )(OfflineGrounder)
 

@@ -70,6 +70,9 @@ class IconGrounder:
 
         icon_model = model.load()
         query, words = icon_model.vocabulary.embed(parse(instruction).target)
+        for text, roles in ((instruction, False), (instruction, True)):  # the target alone named nothing drawn
+            if query is None:
+                query, words = icon_model.vocabulary.embed(text, roles)
         if query is None:
             return Search((), 0, ())
         pixels = np.asarray(image)

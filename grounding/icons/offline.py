@@ -6,14 +6,18 @@ the icon search, so words never pose as icons and nothing is read twice.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 from PIL import Image
 
 from grounding.errors import OptionError
 from grounding.geometry import Box
 from grounding.inputs import prepare
 from grounding.ocr.engine import Page
+from grounding.ocr.instruction import parse
 from grounding.registry import load
-from grounding.types import Prediction, Stopwatch
+from grounding.types import Prediction, Stopwatch, TraceStep
 
 from .grounder import IconGrounder, prediction
 
@@ -35,17 +39,17 @@ class OfflineGrounder:
 
     # 0.8: on the dev set every OCR match scoring below it was wrong, text targets included (fuzzy partial reads such
     # as "Spacer" for "Sphere"), so such instructions go to the icon search instead.
-    # The text side keeps ocr's zoom loop (its tiling search finds tiny 4K text) unless `text_zoom` is False; the
-    # icon search runs only when that found nothing.
+    # `zoom` (load's setting, on by default) refines the text side: ocr's tiling search finds tiny 4K text and its
+    # narrowing re-reads words magnified. The icon search runs only when no text matched.
     def __init__(
-        self, *, min_text_score: float = 0.8, min_icon_score: float = 0.0, det_limit: int = 1920, text_zoom: bool = True
+        self, *, min_text_score: float = 0.8, min_icon_score: float = 0.0, det_limit: int = 1920, zoom: Any = True
     ) -> None:
         for key, value in (("min_text_score", min_text_score), ("min_icon_score", min_icon_score)):
             if not 0.0 <= value <= 1.0:
                 raise OptionError(f"{key} must lie in [0, 1], got {value}")
         self.min_text_score = min_text_score
         self.min_icon_score = min_icon_score
-        self.text = load("ocr", zoom=bool(text_zoom), det_limit=det_limit, min_score=min_text_score)
+        self.text = load("ocr", zoom=zoom, det_limit=det_limit, min_score=min_text_score)
         self.icons = IconGrounder(min_score=min_icon_score)
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
@@ -53,10 +57,27 @@ class OfflineGrounder:
             image, instruction = prepare(image, instruction)
             text = self.text.locate(image, instruction)
             if text.found:
-                return text.with_(elapsed_s=watch.elapsed, extra={**text.extra, "source": "text"})
+                return self._text_answer(image, instruction, text).with_(elapsed_s=watch.elapsed)
             words = words_on_screen(self.text.read(image))
             with Stopwatch() as icon_watch:
                 found = self.icons.search(image, instruction, exclude=words)
         return prediction(
             found, watch.elapsed, self.min_icon_score, text_score=round(text.score, 4), icon_s=round(icon_watch.elapsed, 4)
+        )
+
+    def _text_answer(self, image: Image.Image, instruction: str, text: Prediction) -> Prediction:
+        """The matched words, or the check box / switch beside them when the instruction asks for one."""
+        from .beside import control_beside, names_a_toggle  # OpenCV loads on use, not when grounders are listed
+
+        label = text.box
+        if label is None or not names_a_toggle(instruction, parse(instruction).role):
+            return text.with_(extra={**text.extra, "source": "text"})
+        control = control_beside(np.asarray(image), label, words_on_screen(self.text.read(image)))
+        if control is None:
+            return text.with_(extra={**text.extra, "source": "text"})
+        step = TraceStep("control", None, raw=text.raw, point=control.center, score=text.score,
+                         note=f"the control beside the label at {label.to_list()}")
+        return text.with_(
+            point=control.center, box=control, trace=(*text.trace, step),
+            extra={**text.extra, "source": "text+control", "label": label.to_list()},
         )

@@ -33,10 +33,16 @@ def screen_scale(size: tuple[int, int]) -> float:
     return max(0.75, min(size) / 1080)
 
 
-def propose(rgb: np.ndarray, exclude: Iterable[Box] = (), settings: Settings = Settings()) -> list[Box]:
-    """Candidate icon boxes (ink extents) in the image's pixels, most icon-like first, none centred in `exclude`."""
+def propose(
+    rgb: np.ndarray, exclude: Iterable[Box] = (), settings: Settings = Settings(), scale: float | None = None
+) -> list[Box]:
+    """Candidate icon boxes (ink extents) in the image's pixels, most icon-like first, none centred in `exclude`.
+
+    `scale` is the screen's UI scale (`screen_scale` of the whole screen); give it when `rgb` is a part of a screen,
+    whose own size says nothing about how large the UI is drawn.
+    """
     height, width = rgb.shape[:2]
-    scale = screen_scale((width, height))
+    scale = scale or screen_scale((width, height))
     # A 4K screen draws its UI at twice the size, so icons survive halving it: the search then costs a quarter.
     factor = max(1, int(scale))
     if factor > 1:
@@ -54,8 +60,10 @@ def _propose(rgb: np.ndarray, exclude: Iterable[Box], scale: float, settings: Se
     ink = (cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, kernel) >= settings.contrast).astype(np.uint8)
     blocked = np.zeros(gray.shape, bool)
     for box in exclude:
-        x1, y1, x2, y2 = box.to_ints()
-        blocked[max(0, y1) : y2, max(0, x1) : x2] = True
+        # Clipped first: a box beyond the left or top edge would otherwise give negative slice ends, which count back
+        # from the far edge and block most of the image.
+        x1, y1, x2, y2 = box.clip(gray.shape[1], gray.shape[0]).to_ints()
+        blocked[y1:y2, x1:x2] = True
     lo, hi = settings.min_side * scale, settings.max_side * scale
     found: list[tuple[float, Box]] = []
     for gap in settings.gaps:

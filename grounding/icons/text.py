@@ -18,9 +18,15 @@ STOPWORDS = frozenset(["a", "an", "the", "this", "that", "these", "those", "it",
 _WORD = re.compile(r"[a-z]+")
 
 
-def content_words(text: str) -> list[str]:
-    """Lower-case alphabetic words of `text` that are not command words or role nouns."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+# Role nouns that are drawn as icons of their own (the hamburger "menu", a "sidebar" toggle): the words of last resort
+# when an instruction names nothing else ("toggle sidebar", "click Menu").
+PICTURED_ROLES = frozenset(["menu", "tab", "sidebar", "panel", "toolbar", "tool", "tools"])
+
+
+def content_words(text: str, roles: bool = False) -> list[str]:
+    """Lower-case alphabetic words of `text` that are not command words or role nouns (or are `PICTURED_ROLES`)."""
+    kept = STOPWORDS - PICTURED_ROLES if roles else STOPWORDS
+    return [w for w in _WORD.findall(text.lower()) if w not in kept and len(w) > 1]
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,12 @@ class Vocabulary:
                 return self.words[candidate]
         return None
 
-    def embed(self, text: str) -> tuple[np.ndarray | None, list[str]]:
-        """The unit vector of `text` and the words it was built from; (None, []) when no word is known."""
+    def embed(self, text: str, roles: bool = False) -> tuple[np.ndarray | None, list[str]]:
+        """The unit vector of `text` and the words it was built from; (None, []) when no word is known.
+
+        `roles` keeps the role nouns that picture something (see `content_words`)."""
         rows, used = [], []
-        for word in content_words(text):
+        for word in content_words(text, roles):
             row = self.lookup(word)
             if row is not None:
                 rows.append(row)

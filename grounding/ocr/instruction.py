@@ -16,7 +16,8 @@ _VERBS = sorted(
     click on|click into|click in|click|double click|double-click|right click|right-click|left click|tap on|tap|press on|
     press|push|hit|open up|open|show me|show|display|reveal|expand|collapse|select|choose|pick|go to|go|navigate to|
     navigate|jump to|switch to|switch|change to|move to|visit|follow|head to|browse to|hover over|hover on|hover|
-    point at|point to|mouse over|use|activate|enable|disable|toggle|tick|untick|check|uncheck|mark|focus on|focus|
+    point at|point to|mouse over|use|activate|enable|disable|toggle|turn on|turn off|switch on|switch off|tick|untick|
+    check|uncheck|mark|focus on|focus|
     type in|type into|enter text in|fill in|fill|find|locate|where is|sort by|sort|launch|run|start|close|access|
     view|let me see|bring up|put the cursor in|put cursor in|place the cursor in
     """.split("|")),
@@ -45,6 +46,8 @@ _ROLES = {
     "hyperlink": "link",
     "checkbox": "checkbox",
     "check box": "checkbox",
+    "switch": "switch",
+    "toggle switch": "switch",
     "column header": "column",
     "column": "column",
     "header": "column",
@@ -122,6 +125,10 @@ def parse(instruction: str) -> Query:
     quoted = _quoted(text)
     if quoted is not None:
         target, before, after = quoted
+        # 'Select file "README.md"' (an accessible name quoting what is drawn): the inner quote is the visible label.
+        nested = _quoted(target)
+        if nested is not None:
+            target = nested[0]
         role = _role_in(before + " " + after)
         if area is None and role == "menu" and re.search(r"\bmenu ?bar\b", instruction, re.IGNORECASE):
             area = "menu bar"

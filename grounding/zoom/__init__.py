@@ -94,18 +94,24 @@ class _Run:
             hits = self._search()
         if not hits:
             return Prediction(
-                point=None, status=first.status, raw=first.step.raw, score=first.step.score, **self._cost()
+                point=None, status=first.status, raw=first.step.raw, score=first.step.score,
+                extra={**first.extra, **_view(first.step.crop, first.step.scale)},
+                **self._cost()
             )
         chains = list(self.pool.map(self._narrow, hits))
         for chain in chains:
             self._count(chain.steps, chain.calls, chain.tokens)
-        final, extra = chains[0].hit, {}
+        final, votes = chains[0].hit, {}
         if len(chains) > 1:
             vote = aggregate([chain.hit for chain in chains], self.radius)
-            final, extra = vote.best, {"votes": vote.support, "attempts": vote.total}
+            final, votes = vote.best, {"votes": vote.support, "attempts": vote.total}
             note = f"{vote.support} of {vote.total} refined answers agree (weight {vote.weight:.2f})"
             self.steps.append(TraceStep("aggregate", None, raw=final.raw, point=final.point, score=final.score, note=note))
-        return Prediction(point=final.point, box=final.box, score=final.score, raw=final.raw, extra=extra, **self._cost())
+        return Prediction(
+            point=final.point, box=final.box, score=final.score, raw=final.raw,
+            extra={**final.extra, **_view(final.crop, final.scale), **votes},
+            **self._cost()
+        )
 
     def _search(self) -> list[Hit]:
         """Tiles level by level until one level yields hits; the best `keep` distinct ones go on to narrowing."""
@@ -141,3 +147,9 @@ class _Run:
 
     def _cost(self) -> dict[str, Any]:
         return {"trace": tuple(self.steps), "calls": self.calls, "tokens": self.tokens}
+
+
+def _view(crop: Box | None, scale: float | None) -> dict[str, Any]:
+    """Where the answering look was taken: any coordinates the grounder put in `extra` are in this view's pixels
+    (crop of the screen magnified by scale), not the screen's."""
+    return {"view": {"crop": crop.to_list() if crop else None, "scale": scale}}

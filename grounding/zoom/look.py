@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from PIL import Image
 
@@ -23,6 +24,7 @@ class Hit:
     raw: str
     crop: Box
     scale: float
+    extra: Mapping[str, Any] = field(default_factory=dict)  # the grounder's own details (OCR near misses, ...)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Look:
     hit: Hit | None
     calls: int
     tokens: int
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def look(grounder: Grounder, image: Image.Image, instruction: str, region: Box, scale: float, kind: str) -> Look:
@@ -41,7 +44,7 @@ def look(grounder: Grounder, image: Image.Image, instruction: str, region: Box, 
     if answer.found:
         point = view.box.clamp_point(view.to_parent.apply(answer.point))
         box = view.to_parent.apply_box(answer.box) if answer.box is not None else None
-        hit = Hit(point, box, answer.score, answer.raw, view.box, view.scale)
+        hit = Hit(point, box, answer.score, answer.raw, view.box, view.scale, answer.extra)
     step = TraceStep(
         kind=kind,
         crop=view.box,
@@ -51,7 +54,7 @@ def look(grounder: Grounder, image: Image.Image, instruction: str, region: Box, 
         score=answer.score,
         note="" if hit else answer.status.value,
     )
-    return Look(step, answer.status, hit, answer.calls, answer.tokens)
+    return Look(step, answer.status, hit, answer.calls, answer.tokens, answer.extra)
 
 
 def fit_scale(region: Box, wanted: float, budget_pixels: float) -> float:

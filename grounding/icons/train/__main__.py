@@ -71,11 +71,11 @@ def stage_data(cache: Path, args: argparse.Namespace) -> None:
 
     with np.load(cache / "tiles.npz") as data:
         tiles, mono = data["tiles"], data["mono"]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(args.seed)
     indexes = rng.integers(0, len(tiles), args.samples)
     indexes[rng.random(args.samples) < 0.08] = BACKGROUND
     start = time.perf_counter()
-    crops = generate(tiles, mono, indexes, seed=1)
+    crops = generate(tiles, mono, indexes, seed=args.seed + 1)
     np.savez(cache / "data.npz", crops=crops, icon=indexes)
     print(f"synthesised {len(crops)} crops in {time.perf_counter() - start:.0f} s")
 
@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("stage", choices=(*STAGES, "all"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/icon-src"))
     parser.add_argument("--samples", type=int, default=100_000, help="synthetic crops to train on")
+    parser.add_argument("--seed", type=int, default=0, help="data: a new seed draws a fresh set of crops")
     parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")

@@ -21,6 +21,7 @@ DIM = 128
 BATCH = 256
 EXTRA_NEGATIVES = 768
 TAG_WEIGHT = 0.5
+REGION_WEIGHT = 0.5
 WORD_DIM = 384
 
 
@@ -58,6 +59,24 @@ def label_inputs(cache: Path) -> tuple[np.ndarray, np.ndarray]:
             inputs[i] = name + (TAG_WEIGHT * tags if tags is not None else 0)
             valid[i] = True
     return inputs, valid
+
+
+def region_loss(logits, target, present: int):
+    """Text -> crop cross-entropy: each icon's name must pick its crop out of the batch's crops, clutter included.
+
+    At run time one phrase ranks the regions of a screen, so the crops compete for a name, not only names for a crop.
+    Other crops of the same name are left out of the competition rather than counted as wrong.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    labelled = torch.nonzero(target < present).squeeze(1)
+    if len(labelled) == 0:
+        return logits.new_zeros(())
+    rows = logits[:, target[labelled]].T  # [labelled crops, batch crops]: each crop's name against every crop
+    same = target[labelled][:, None] == target[None, :]
+    same[torch.arange(len(labelled)), labelled] = False
+    return F.cross_entropy(rows.masked_fill(same, float("-inf")), labelled)
 
 
 def fit(cache: Path, minutes: float, threads: int, resume: bool = False) -> None:
@@ -117,7 +136,7 @@ def fit(cache: Path, minutes: float, threads: int, resume: bool = False) -> None
         z = F.normalize(image_net(x), dim=1)
         t = F.normalize(torch.cat([projection(text_in[columns]), background[None]]), dim=1)
         logits = log_scale.exp().clamp(max=100) * z @ t.T
-        loss = F.cross_entropy(logits, target)
+        loss = F.cross_entropy(logits, target) + REGION_WEIGHT * region_loss(logits, target, len(present))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
