@@ -102,6 +102,14 @@ def test_icon_grounder_answers_in_image_pixels_with_a_bounded_score():
     assert prediction.extra["words"] == ["bold"] and prediction.extra["regions"] > 10
 
 
+def test_role_nouns_that_picture_something_are_the_words_of_last_resort():
+    assert content_words("the sidebar") == [] and content_words("the sidebar", roles=True) == ["sidebar"]
+    grounder = grounding.load("icons")
+    image = Image.fromarray(toolbar())
+    assert grounder.locate(image, "click Menu").extra["words"] == ["menu"]
+    assert grounder.locate(image, "the Bold button in the toolbar").extra["words"] == ["bold"]  # not "toolbar"
+
+
 def test_unknown_words_are_not_found_and_bad_input_raises():
     grounder = grounding.load("icons")
     image = Image.fromarray(toolbar())
