@@ -9,6 +9,7 @@ blur and JPEG, and a crop whose side and centre jitter around the runtime's. Abo
 from __future__ import annotations
 
 import math
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import cv2
@@ -162,8 +163,17 @@ def _generate(args: tuple[np.ndarray, int]) -> np.ndarray:
 
 
 def generate(tiles: np.ndarray, mono: np.ndarray, indexes: np.ndarray, seed: int, workers: int = 2) -> np.ndarray:
-    """Crops [len(indexes), INPUT, INPUT, 3] for the given icon indexes (BACKGROUND for clutter)."""
+    """Crops [len(indexes), INPUT, INPUT, 3] for the given icon indexes (BACKGROUND for clutter).
+
+    The same seed gives the same crops whatever `workers` is: the work is cut into fixed parts, each seeded by its
+    position. With more than one worker the parts run in processes started by a fork server, since forking a process
+    that already runs threads (ONNX Runtime, OpenCV, torch) can deadlock the child.
+    """
     parts = np.array_split(indexes, max(1, len(indexes) // 2000))
     jobs = [(part, seed * 100_003 + i) for i, part in enumerate(parts)]
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(tiles, mono)) as pool:
+    if workers <= 1:
+        _start_worker(tiles, mono)
+        return np.concatenate([_generate(job) for job in jobs])
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(tiles, mono)) as pool:
         return np.concatenate(list(pool.map(_generate, jobs)))
