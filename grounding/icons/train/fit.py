@@ -158,13 +158,14 @@ def fit(cache: Path, minutes: float, threads: int, resume: bool = False) -> None
                 "log_scale": log_scale, "steps": step}, cache / "model.pt")
 
 
-def export(cache: Path, assets: Path) -> None:
-    """encoder.onnx (crops -> unit vectors) and words.npz (int8 projected word vectors + the background vector)."""
+def export(cache: Path, assets: Path, checkpoint: str = "model.pt", suffix: str = "") -> None:
+    """encoder<suffix>.onnx (crops -> unit vectors) and words<suffix>.npz (int8 projected word vectors + the
+    background vector): one snapshot of the model (see grounding/icons/model.py)."""
     import torch
     import torch.nn.functional as F
     from torch import nn
 
-    state = torch.load(cache / "model.pt", weights_only=False)
+    state = torch.load(cache / checkpoint, weights_only=False)
     image_net = encoder()
     image_net.load_state_dict(state["image"])
     image_net.eval()
@@ -181,7 +182,7 @@ def export(cache: Path, assets: Path) -> None:
 
     assets.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        Normalised(), torch.zeros(1, 3, INPUT, INPUT), str(assets / "encoder.onnx"),
+        Normalised(), torch.zeros(1, 3, INPUT, INPUT), str(assets / f"encoder{suffix}.onnx"),
         input_names=["crops"], output_names=["vectors"], dynamic_axes={"crops": {0: "n"}, "vectors": {0: "n"}},
         opset_version=17, dynamo=False,
     )
@@ -192,7 +193,7 @@ def export(cache: Path, assets: Path) -> None:
         background = F.normalize(state["background"].detach(), dim=0).numpy()
     scales = np.abs(projected).max(axis=1) / 127.0 + 1e-12
     quantised = np.round(projected / scales[:, None]).astype(np.int8)
-    np.savez_compressed(assets / "words.npz", words=words, vectors=quantised, scales=scales.astype(np.float32),
+    np.savez_compressed(assets / f"words{suffix}.npz", words=words, vectors=quantised, scales=scales.astype(np.float32),
                         background=background.astype(np.float32))
     sizes = {p.name: p.stat().st_size for p in assets.iterdir()}
     print(f"exported {sizes}")
