@@ -16,9 +16,11 @@ from grounding.geometry import Box
 from grounding.icons import model
 from grounding.icons.crops import INPUT, cut, normalise, square
 from grounding.icons.grounder import ICON_CEILING
+from grounding.icons.offline import words_on_screen
 from grounding.icons.proposals import propose
 from grounding.icons.text import content_words
 from grounding.inputs import load_image
+from grounding.ocr.engine import Line, Page
 from grounding.types import Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -72,6 +74,20 @@ def test_proposals_find_each_glyph_but_not_inside_blocked_words():
     assert not near(blocked, 91, 60) and near(blocked, 40, 60)
 
 
+def test_only_confidently_read_words_are_kept_out_of_the_icon_search():
+    def line(text: str, confidence: float, x: float) -> Line:
+        return Line(text, Box(x, 0, x + 10 * len(text), 20), confidence, tuple(x + 10 * i + 5 for i in range(len(text))))
+
+    page = Page((400, 20), (
+        line("Save", 0.8, 0),
+        line("re", 0.95, 60),  # a two-letter fragment read with certainty is text
+        line("re", 0.8, 100),  # read hesitantly it may be an icon's strokes
+        line("X", 0.99, 140),  # a single symbol is what OCR makes of a close button
+        line("Sav", 0.5, 200),
+    ))
+    assert [box.x1 for box in words_on_screen(page)] == [0, 60]
+
+
 def test_content_words_drop_commands_and_roles():
     assert content_words("click the 'Save' button") == ["save"]
     assert content_words("the icon to add another customer") == ["add", "another", "customer"]
@@ -87,6 +103,16 @@ def test_synonyms_land_near_each_other_in_the_shipped_text_space():
         trash, _ = vocabulary.embed("trash")
         assert float(settings @ preferences) > float(settings @ trash)
         assert vocabulary.embed("xqzv")[0] is None
+
+
+def test_unknown_compounds_are_read_as_their_two_known_words():
+    vocabulary = model.load().snapshots[0].vocabulary
+    assert vocabulary.lookup("subpath") == [vocabulary.words["sub"], vocabulary.words["path"]]
+    assert vocabulary.lookup("path") == [vocabulary.words["path"]]
+    assert vocabulary.lookup("pathxqzv") == []
+    vector, used = vocabulary.embed("the subpath")
+    expected = vocabulary.vectors[vocabulary.lookup("subpath")].mean(axis=0)
+    assert used == ["subpath"] and np.allclose(vector, expected / np.linalg.norm(expected), atol=1e-6)
 
 
 def test_snapshot_similarities_are_averaged():

@@ -54,6 +54,15 @@ def test_word_glued_to_its_neighbour_is_found_inside_it():
     assert 0.6 < found.score < 1.0  # found, but less sure than a word of its own
 
 
+def test_a_short_line_inside_a_long_target_is_not_a_glued_match():
+    # Inkscape's tooltips as instructions: a stray "R" or the word "Fill" must not stand for the whole description.
+    lines = [line("R:", 0, 5), line("Fill:", 200, 5), line("a,", 400, 5)]
+    for instruction in ("tool: erase objects or paths", "click the icon that will fill is solid unless a subpath is "
+                        "counterdirectional", "Expand Formula Bar"):
+        found = best(instruction, lines)
+        assert found is None or found.score < 0.5, (instruction, found)
+
+
 def test_label_cut_into_two_boxes_is_joined():
     lines = [line("Previous Extension", 100, 200), line("Settings...", 100 + 18 * 8 + 6, 200)]
     assert len(rows(lines)) == 1

@@ -24,13 +24,14 @@ from .grounder import IconGrounder, prediction
 
 def words_on_screen(page: Page) -> list[Box]:
     """Boxes of words OCR read with confidence: what is surely text. OCR also reads rows of icons as junk "text"
-    (single symbols, low confidence), and those must stay searchable."""
+    (single symbols, low confidence), and those must stay searchable; a two-character word ("re", "N/A") counts as
+    text only when read very confidently (on the dev set such fragments otherwise outranked icons)."""
     return [
         word.box
         for line in page.lines
-        if line.confidence >= 0.75
         for word in line.words
-        if sum(c.isalnum() for c in word.text) >= 3
+        if (alnum := sum(c.isalnum() for c in word.text)) >= 3 and line.confidence >= 0.75
+        or alnum == 2 and line.confidence >= 0.9
     ]
 
 

