@@ -61,6 +61,8 @@ def test_a_short_line_inside_a_long_target_is_not_a_glued_match():
                         "counterdirectional", "Expand Formula Bar"):
         found = best(instruction, lines)
         assert found is None or found.score < 0.5, (instruction, found)
+    cut_short = best('press "What parameters differ between runs?"', [line("What parameters differ", 0, 300), *lines])
+    assert cut_short.candidate.box.y1 == 300 and cut_short.score > 0.8
 
 
 def test_label_cut_into_two_boxes_is_joined():

@@ -151,9 +151,10 @@ def _glued(target: str, line: Line) -> Candidate | None:
     if len(wanted.replace(" ", "")) < 3:
         return None
     haystack = _fold(line.text)
-    if len(haystack.strip()) <= len(wanted):
-        # partial_ratio slides the shorter string along the longer one: a line shorter than the target ("R", "Fill")
-        # would "contain" it by sitting inside the target.
+    if 2 * len(haystack.strip()) < len(wanted):
+        # partial_ratio slides the shorter string along the longer one, so a line may "contain" the target by sitting
+        # inside it: fine for a label the screen cuts short ("What parameters differ" for "What parameters differ
+        # between runs?"), not for a stray "R:" or "Fill:" standing for a whole tooltip.
         return None
     alignment = fuzz.partial_ratio_alignment(wanted, haystack, score_cutoff=90)
     if alignment is None:

