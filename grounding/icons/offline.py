@@ -30,8 +30,8 @@ def words_on_screen(page: Page) -> list[Box]:
         word.box
         for line in page.lines
         for word in line.words
-        if (alnum := sum(c.isalnum() for c in word.text)) >= 3 and line.confidence >= 0.75
-        or alnum == 2 and line.confidence >= 0.9
+        if ((alnum := sum(c.isalnum() for c in word.text)) >= 3 and line.confidence >= 0.75)
+        or (alnum == 2 and line.confidence >= 0.9)
     ]
 
 

