@@ -16,10 +16,10 @@ from grounding.inputs import prepare
 from grounding.ocr.instruction import parse
 from grounding.types import Prediction, Stopwatch, TraceStep
 
-# Cosine similarity -> score, measured on the dev set: the best region was right 14% of the time at similarity
-# 0.1-0.3, 18% at 0.3-0.4, 26% at 0.4-0.5, so score = similarity * 0.55 tracks that; an icon answer never outranks
-# a text match (OCR's are >= 0.8).
-LOW, HIGH, ICON_CEILING = 0.0, 1.0, 0.55
+# Similarity -> score, measured on the dev set: the best region was right 18% of the time at similarity 0.1-0.2, 36%
+# at 0.2-0.3, 62% at 0.3-0.4, so the score rises linearly from 0 at 0.05 to 0.75 at 0.45 to track that; an icon answer
+# never outranks a text match (OCR's are >= 0.8).
+LOW, HIGH, ICON_CEILING = 0.05, 0.45, 0.75
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,10 @@ class IconGrounder:
         from .proposals import propose
 
         icon_model = model.load()
-        # The target's words; failing those, the whole instruction's; failing those, role nouns that picture something.
-        for text, roles in ((parse(instruction).target, False), (instruction, False), (instruction, True)):
-            words = icon_model.words(text, roles)
+        # The target's words, with the role nouns that picture something ("Main menu", "collapse sidebar"); failing
+        # those, the whole instruction's.
+        for text in (parse(instruction).target, instruction):
+            words = icon_model.words(text)
             if words:
                 break
         else:
@@ -81,9 +82,7 @@ class IconGrounder:
         if not boxes:
             return Search(tuple(words), 0, ())
         crops = cut(pixels, [square(b.center.x, b.center.y, max(b.width, b.height) * PAD) for b in boxes])
-        similarity, clutter = icon_model.similarity(crops, text, roles)
-        # A region nearer to the clutter vector than to the phrase is a stroke of text or a frame, not an icon.
-        similarity = np.where(clutter > similarity, similarity - 1.0, similarity)
+        similarity = icon_model.similarity(crops, text)
         order = np.argsort(-similarity)[: self.candidates]
         return Search(tuple(words), len(boxes), tuple(Match(boxes[i], float(similarity[i])) for i in order))
 

@@ -18,8 +18,8 @@ STOPWORDS = frozenset(["a", "an", "the", "this", "that", "these", "those", "it",
 _WORD = re.compile(r"[a-z]+")
 
 
-# Role nouns that are drawn as icons of their own (the hamburger "menu", a "sidebar" toggle): the words of last resort
-# when an instruction names nothing else ("toggle sidebar", "click Menu").
+# Role nouns that are drawn as icons of their own (the hamburger "menu", a "sidebar" toggle) stay among an
+# instruction's words ("Main menu", "collapse sidebar"); icon names in training drop them like the other role nouns.
 PICTURED_ROLES = frozenset(["menu", "tab", "sidebar", "panel", "toolbar", "tool", "tools"])
 
 
@@ -54,18 +54,22 @@ class Vocabulary:
                 return [self.words[head], *rows]
         return []
 
-    def embed(self, text: str, roles: bool = False) -> tuple[np.ndarray | None, list[str]]:
-        """The unit vector of `text` and the words it was built from; (None, []) when no word is known.
-
-        `roles` keeps the role nouns that picture something (see `content_words`)."""
+    def word_vectors(self, text: str) -> tuple[np.ndarray, list[str]]:
+        """One row [W, D] per known content word of `text` (pictured role nouns kept), and those words."""
         rows, used = [], []
-        for word in content_words(text, roles):
+        for word in content_words(text, roles=True):
             found = self.lookup(word)
             if found:
                 # A compound counts as one word, like any other, so it does not outweigh its neighbours.
                 rows.append(self.vectors[found].mean(axis=0))
                 used.append(word)
-        if not rows:
+        return np.array(rows, np.float32).reshape(len(rows), self.vectors.shape[1]), used
+
+    def embed(self, text: str) -> tuple[np.ndarray | None, list[str]]:
+        """The unit vector of `text` (the mean of its words') and the words it was built from; (None, []) when no
+        word is known."""
+        rows, used = self.word_vectors(text)
+        if not used:
             return None, []
-        vector = np.mean(rows, axis=0)
+        vector = rows.mean(axis=0)
         return vector / (np.linalg.norm(vector) + 1e-9), used
