@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = {}
     for name, setting in configs.items():
         grounder = grounding.load(args.model, zoom=setting)
-        key = fingerprint(args.model, {"every": args.every, "resolution": args.resolution}, setting, dataset.path)
+        key = fingerprint(
+            args.model, {"every": args.every, "resolution": args.resolution}, setting, dataset.path,
+            getattr(grounder, "revision", None),
+        )
         results = evaluate(
             grounder, dataset, workers=args.workers, journal_path=out / f"{name}-{key}.jsonl", resume=True
         )

@@ -106,6 +106,9 @@ class Grounder(Protocol):
     `locate` takes a PIL image in any mode and returns a Prediction in that image's pixels. It raises only for bad
     input (`ImageError`, `InstructionError`) or a broken backend (`BackendError`); a model answer it cannot read is a
     `wrong_format` Prediction, not an exception.
+
+    Optional, read where present: `locate_batch` and `batch_size` (the eval runner batches), `zoom_defaults` (the
+    zoom loop), `revision` (a string naming the weights; eval's `--resume` keys on it).
     """
 
     name: str

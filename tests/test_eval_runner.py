@@ -14,7 +14,7 @@ import pytest
 from test_eval_helpers import BatchMarkerGrounder, MarkerGrounder, real_screenshots, write_pro
 
 from grounding import BackendError, Prediction
-from grounding.eval import evaluate, load_dataset
+from grounding.eval import evaluate, fingerprint, load_dataset
 from grounding.eval.runner import MAX_BACKEND_FAILURES_IN_A_ROW, Journal, Outcome
 from grounding.eval.scoring import CORRECT, WRONG_FORMAT
 
@@ -271,3 +271,10 @@ def test_cli_bad_input_is_one_line(tmp_path, dataset_dir, capsys):
     errors = capsys.readouterr().err.strip().splitlines()
     assert [line.split(":")[:2] for line in errors if line.startswith("ground:")] == [["ground", " error"]] * 3
     assert "Traceback" not in "".join(errors)
+
+
+def test_other_weights_are_another_configuration(tmp_path):
+    shipped = fingerprint("offline", {}, True, tmp_path, "weights-a")
+    assert shipped == fingerprint("offline", {}, True, tmp_path, "weights-a")
+    assert shipped != fingerprint("offline", {}, True, tmp_path, "weights-b")
+    assert shipped != fingerprint("offline", {}, True, tmp_path)

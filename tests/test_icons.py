@@ -135,6 +135,22 @@ def test_a_crop_is_as_near_to_an_instruction_as_to_its_nearest_word_averaged_ove
     assert icon_model.words("click the Close button") == ["close"]
 
 
+def test_revision_is_a_digest_of_the_shipped_weights(tmp_path, monkeypatch):
+    shipped = model.revision()
+    assert grounding.load("offline").revision == shipped == grounding.load("icons").revision  # through zoom too
+    for name in ("encoder-1.onnx", "words-1.npz"):
+        (tmp_path / name).write_bytes(b"first weights")
+    monkeypatch.setattr(model, "ASSETS", tmp_path)
+    model.revision.cache_clear()
+    try:
+        first = model.revision()
+        (tmp_path / "words-1.npz").write_bytes(b"retrained weights")
+        model.revision.cache_clear()
+        assert len({shipped, first, model.revision()}) == 3
+    finally:
+        model.revision.cache_clear()
+
+
 def test_registry_lists_both_grounders():
     names = {entry.name for entry in grounding.available()}
     assert {"icons", "offline"} <= names

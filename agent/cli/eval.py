@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         from grounding.registry import get
 
         zoom = get(args.model).default_zoom
-    fp = fingerprint(args.model, backend_options(args), zoom, args.dataset)
+    fp = fingerprint(args.model, backend_options(args), zoom, args.dataset, getattr(grounder, "revision", None))
     journal = args.journal or default_journal(fp, args.out)
     results = evaluate(
         grounder, dataset, workers=args.workers, journal_path=journal, resume=args.resume, limit=args.limit,

@@ -120,10 +120,16 @@ def _describe(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, GroundingError) else f"{type(exc).__name__}: {exc}"
 
 
-def fingerprint(model: str, options: Mapping[str, Any], zoom: Any, dataset_path: str | Path) -> str:
-    """Identifies a model configuration on a dataset: resume reuses only predictions with the same fingerprint."""
+def fingerprint(
+    model: str, options: Mapping[str, Any], zoom: Any, dataset_path: str | Path, revision: str | None = None
+) -> str:
+    """Identifies a model configuration on a dataset: resume reuses only predictions with the same fingerprint.
+
+    `revision` is what the grounder says identifies its weights (its `revision` attribute), so a journal written
+    before the shipped weights changed is not resumed as if they had not."""
     blob = json.dumps(
-        {"model": model, "options": dict(options), "zoom": zoom, "dataset": str(Path(dataset_path).resolve())},
+        {"model": model, "options": dict(options), "zoom": zoom, "dataset": str(Path(dataset_path).resolve()),
+         "revision": revision},
         sort_keys=True, default=repr,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

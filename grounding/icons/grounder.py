@@ -61,6 +61,13 @@ class IconGrounder:
         self.min_score = min_score
         self.candidates = candidates
 
+    @property
+    def revision(self) -> str:
+        """Which weights answer (see `grounding.eval.fingerprint`)."""
+        from . import model
+
+        return model.revision()
+
     def search(self, image: Image.Image, instruction: str, exclude: Iterable[Box] = ()) -> Search:
         """Rank the icon-like regions of an RGB `image` (outside `exclude`) by similarity to the instruction."""
         # OpenCV and ONNX Runtime load here, not at import, so listing grounders stays fast.

@@ -54,6 +54,10 @@ class OfflineGrounder:
         self.text = load("ocr", zoom=zoom, det_limit=det_limit, min_score=min_text_score)
         self.icons = IconGrounder(min_score=min_icon_score)
 
+    @property
+    def revision(self) -> str:
+        return self.icons.revision
+
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         with Stopwatch() as watch:
             image, instruction = prepare(image, instruction)

@@ -10,8 +10,9 @@ The shipped snapshots (grounding/icons/model.py averages them) are three points 
    loss), `export --suffix=-1`. This part ran before papirus-icon-theme joined the sources.
 2. `render` and `words` again (papirus added), `data --samples 300000 --seed 3`, `fit --resume --minutes 75` (9,079
    more steps), `export --suffix=-2`.
-3. `data --samples 300000 --seed 4`, `fit --resume --minutes 35` (4,147 more steps), `export --suffix=-3`; then
-   `export --checkpoint <snapshot 1's saved model.pt> --suffix=-1` again, so every word table covers the new words.
+3. `data --samples 300000 --seed 4`, `fit --resume --minutes 35` (4,147 more steps), then `data --samples 300000
+   --seed 5`, `fit --resume --minutes 68` (8,356 more steps), `export --suffix=-3`; and `export --checkpoint
+   <snapshot 1's saved model.pt> --suffix=-1` again, so every word table covers the new words.
 The time-based schedule makes a faster machine train further in the same minutes.
 """
 
