@@ -21,7 +21,7 @@ import numpy as np
 from grounding.errors import BackendError
 
 from .crops import normalise
-from .text import Vocabulary
+from .text import Vocabulary, phrase_vector
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 BATCH = 256
@@ -60,10 +60,9 @@ class IconModel:
         words, phrase, clutter = 0.0, 0.0, 0.0
         for snapshot in self.snapshots:
             rows, _ = snapshot.vocabulary.word_vectors(text)
-            query, _ = snapshot.vocabulary.embed(text)
             vectors = snapshot.embed(crops)
             words = words + (rows / np.linalg.norm(rows, axis=1, keepdims=True)) @ vectors.T
-            phrase = phrase + vectors @ query
+            phrase = phrase + vectors @ phrase_vector(rows)
             clutter = clutter + vectors @ snapshot.background
         words = words / len(self.snapshots)
         peak = words.max(axis=0)

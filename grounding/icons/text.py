@@ -69,7 +69,10 @@ class Vocabulary:
         """The unit vector of `text` (the mean of its words') and the words it was built from; (None, []) when no
         word is known."""
         rows, used = self.word_vectors(text)
-        if not used:
-            return None, []
-        vector = rows.mean(axis=0)
-        return vector / (np.linalg.norm(vector) + 1e-9), used
+        return (phrase_vector(rows), used) if used else (None, [])
+
+
+def phrase_vector(rows: np.ndarray) -> np.ndarray:
+    """The unit mean of a phrase's word rows [W, D]."""
+    vector = rows.mean(axis=0)
+    return vector / (np.linalg.norm(vector) + 1e-9)
