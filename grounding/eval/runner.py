@@ -327,7 +327,7 @@ def evaluate(
     started = time.perf_counter()
     samples = dataset.samples[:limit] if limit is not None else dataset.samples
     model = getattr(grounder, "name", type(grounder).__name__)
-    fp = fingerprint or _fallback_fingerprint(model, dataset)
+    fp = fingerprint or _fallback_fingerprint(model, dataset, getattr(grounder, "revision", None))
     journal = Journal(journal_path, fp, resume) if journal_path is not None else None
     by_id = {s.id: s for s in samples}
     finished = {k: v for k, v in (journal.done if journal else {}).items() if k in by_id}
@@ -362,8 +362,8 @@ def evaluate(
     )
 
 
-def _fallback_fingerprint(model: str, dataset: Dataset) -> str:
-    return fingerprint(model, {}, None, dataset.path)
+def _fallback_fingerprint(model: str, dataset: Dataset, revision: str | None) -> str:
+    return fingerprint(model, {}, None, dataset.path, revision)
 
 
 _DONE = object()

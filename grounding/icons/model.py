@@ -51,7 +51,7 @@ class IconModel:
 
     def words(self, text: str) -> list[str]:
         """The words of `text` the model knows (every snapshot shares one vocabulary)."""
-        return self.snapshots[0].vocabulary.embed(text)[1]
+        return self.snapshots[0].vocabulary.word_vectors(text)[1]
 
     def similarity(self, crops: np.ndarray, text: str) -> np.ndarray:
         """How near each crop lies to `text`, averaged over the snapshots: the soft maximum of its cosine similarity
