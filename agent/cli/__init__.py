@@ -1,7 +1,8 @@
-"""The `ground` console script: thin subcommands over the grounding and agent modules.
+"""The `ground` console script: one dispatcher over subcommands that live beside the rooms they drive.
 
-Each subcommand is a module in this package with `HELP`, `configure(parser)` and `run(args) -> int`; modules import
-only argparse-level things at the top, so `ground --help` starts fast and works without a display.
+`locate`, `eval`, `models` and `serve` are in `grounding.cli`; `do` and `agent` are in this package. Each subcommand
+module has `HELP`, `configure(parser)` and `run(args) -> int` and imports only argparse-level things at the top, so
+`ground --help` starts fast and works without a display.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import os
 import sys
 from typing import Sequence
 
-# Subcommand name -> module in this package.
+# Subcommand name -> the module that implements it.
 SUBCOMMANDS = {
-    "eval": "eval",
-    "do": "do",
-    "agent": "repl_cmd",
-    "locate": "locate",
-    "models": "models",
-    "serve": "serve",
+    "eval": "grounding.cli.eval",
+    "do": "agent.cli.do",
+    "agent": "agent.cli.agent",
+    "locate": "grounding.cli.locate",
+    "models": "grounding.cli.models",
+    "serve": "grounding.cli.serve",
 }
 
 
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in SUBCOMMANDS.items():
-        module = importlib.import_module(f"{__name__}.{module_name}")
+        module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
         sub.set_defaults(run=module.run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_model_options
+from grounding.cli.options import add_model_options
 
 HELP = "ground one step (click X, type 'y' into X, press ctrl+s, scroll down in X, drag X to Y) and do it"
 
@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def desktop_from_args(args: argparse.Namespace):
     from agent.desktop import Desktop
 
-    from .options import grounder_from_args
+    from grounding.cli.options import grounder_from_args
 
     if args.settle < 0:
         from grounding.errors import OptionError

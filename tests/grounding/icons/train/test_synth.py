@@ -7,8 +7,9 @@ import pytest
 
 from grounding.icons.crops import INPUT
 from grounding.icons.train.synth import BACKGROUND, generate
+from tests.conftest import require_module
 
-torch = pytest.importorskip("torch")  # a training extra; .ci/run installs it
+torch = require_module("torch", "pip install torch==2.13.0")
 from grounding.icons.train.fit import region_loss  # noqa: E402
 
 

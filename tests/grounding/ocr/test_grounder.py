@@ -16,8 +16,8 @@ import grounding
 from grounding.errors import InstructionError, OptionError
 from grounding.geometry import Box
 from grounding.ocr import engine
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 WRITER = SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 DJANGO_4K = SAMPLES / "images/django_admin_web/order_change.png"

@@ -19,8 +19,8 @@ from PIL import Image
 
 from grounding.errors import ImageError, InstructionError
 from grounding.inputs import MAX_IMAGE_PIXELS, check_instruction, load_image, to_rgb
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples/images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 # The writer's menu bar; "Edit" sits at x 37..76 in the full screenshot (samples/annotations).
 MENU_BAR = (0, 0, 600, 60)

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import grounding
-from agent.cli.options import add_model_options, backend_options, zoom_setting
+from grounding.cli.options import add_model_options, backend_options, zoom_setting
 from grounding.errors import InstructionError, OptionError
 from grounding.geometry import Box, Point
 from grounding.inputs import prepare

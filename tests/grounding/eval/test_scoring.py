@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_eval_helpers import MarkerGrounder, real_screenshots, write_pro, write_v1
+from tests.grounding.eval.conftest import MarkerGrounder, real_screenshots, write_pro, write_v1
 
 from grounding import Box, OptionError, Point
 from grounding.eval import evaluate, load_dataset

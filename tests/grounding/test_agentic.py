@@ -7,12 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from stubs.procs import stub
+from tests.conftest import REPO, stub
 
 import grounding
 from grounding import Box, Status, Transform
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples/images/streamlit_web/hello_home.png"  # a real screenshot with no pure red in it
 MARKER = Box(1500, 800, 1506, 806)
 

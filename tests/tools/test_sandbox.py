@@ -12,8 +12,8 @@ from PIL import Image
 
 from tools import run_python
 from tools.sandbox import Limits, isolation
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples/images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 isolated = pytest.mark.skipif(isolation() != "bwrap", reason="bubblewrap is not usable here: no OS isolation")
 

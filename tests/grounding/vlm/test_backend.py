@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+from tests.conftest import require_module  # noqa: E402
+
+require_module("torch", "pip install torch==2.13.0")
+require_module("transformers", "pip install -e '.[vlm]'")
 
 from PIL import Image, ImageDraw
 
@@ -26,8 +28,8 @@ from grounding.types import Status
 from grounding.vlm.families import smart_resize
 from grounding.vlm.tiny import build_tiny
 from tools.image import crop
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 TINY_MAX_PIXELS = 128 * 28 * 28  # keeps the vision tokens (and the test time) small
 
 

@@ -11,10 +11,10 @@ from PIL import Image
 
 from grounding.annotate import PREDICTED
 from grounding.geometry import Box, Point
+from tests.conftest import REPO
 
 pexpect = pytest.importorskip("pexpect")
 
-REPO = Path(__file__).resolve().parents[1]
 SHOT = REPO / "samples" / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png"
 ANNOTATIONS = REPO / "samples" / "annotations" / "libreoffice_writer_linux.json"
 TARGET = re.compile(r"target '(?P<name>[^']+)' at screen \((?P<x>\d+), (?P<y>\d+)\)")

@@ -14,13 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from stubs.procs import running
+from tests.conftest import REPO, running
 
 import grounding
 from grounding.serve import instruction_from, template_pattern
 from grounding.vlm.families import FAMILIES
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples/images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 TOKEN = "serve-test-token"
 INSTRUCTION = "open the File menu"

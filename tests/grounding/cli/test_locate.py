@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from grounding.registry import DEFAULT_MODEL
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 STREAMLIT = REPO / "samples/images/streamlit_web/hello_home.png"
 CACHE_DIR: Path
 RECORDS = json.loads((REPO / "samples/annotations/streamlit_web.json").read_text())

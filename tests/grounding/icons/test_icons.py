@@ -23,8 +23,8 @@ from grounding.icons.text import content_words
 from grounding.inputs import load_image
 from grounding.ocr.engine import Line, Page
 from grounding.types import Status
+from tests.conftest import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def sample_records(ui_type: str) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .do import add_desktop_options
-from .options import add_model_options
+from grounding.cli.options import add_model_options
 
 HELP = "interactive agent: type steps, see where they land, confirm each (y/n/e), `quit` to leave"
 

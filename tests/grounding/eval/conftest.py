@@ -21,8 +21,8 @@ from PIL import Image, ImageDraw
 import grounding
 from grounding import Box, Prediction
 from grounding.inputs import prepare
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 MARKER = 21  # marker side in pixels: its box is [x, x + 21), centre x + 10.5
 
 

@@ -22,6 +22,7 @@ from grounding.vlm.families import (
     smart_resize,
 )
 from tools.image import crop
+from tests.conftest import require_module
 
 
 def near(point: Point, x: float, y: float) -> bool:
@@ -136,7 +137,7 @@ def test_smart_resize_known_sizes(size, factor, bounds, expected):
                      (200704, 1053696), (3136, 2560 * 1440)]),
 )
 def test_smart_resize_matches_transformers(height, width, factor, bounds):
-    pytest.importorskip("transformers")
+    require_module("transformers", "pip install -e '.[vlm]'")
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as reference
 
     try:

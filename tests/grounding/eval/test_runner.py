@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
-from test_eval_helpers import BatchMarkerGrounder, MarkerGrounder, real_screenshots, write_pro
+from tests.conftest import REPO
+from tests.grounding.eval.conftest import BatchMarkerGrounder, MarkerGrounder, real_screenshots, write_pro
 
 from grounding import BackendError, Prediction
 from grounding.eval import evaluate, fingerprint, load_dataset
 from grounding.eval.runner import MAX_BACKEND_FAILURES_IN_A_ROW, Journal, Outcome
 from grounding.eval.scoring import CORRECT, WRONG_FORMAT
 
-TESTS = Path(__file__).resolve().parent
 TIMING = {"elapsed_s"}  # per-detail fields that legitimately differ between two runs
 
 
@@ -186,10 +186,9 @@ def test_a_dead_backend_stops_the_run(tmp_path, dataset_dir):
 
 def _ground(*args: str) -> subprocess.Popen:
     """`ground` in a child process that knows the test grounder, as a user's shell would run it."""
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_eval_helpers; from agent.cli import main; "
-            "sys.exit(main(sys.argv[2:]))")
-    return subprocess.Popen([sys.executable, "-c", code, str(TESTS), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=TESTS.parent)
+    code = "import sys, tests.grounding.eval.conftest; from agent.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
 
 
 def _wait_for_lines(path: Path, count: int, process: subprocess.Popen, timeout: float = 60) -> None:

@@ -23,8 +23,8 @@ from agent.executor import Action, ActionError, Executor
 from agent.screen import Monitor, OffScreenError, ScreenMap
 from grounding.errors import OptionError
 from grounding.geometry import Box, Point
+from tests.conftest import REPO, require_module, require_tool
 
-REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "tests" / "apps" / "buttons.py"
 SCREEN = (1280, 800)  # deliberately not a default size: proves the layout is read, not assumed
 
@@ -76,11 +76,8 @@ def test_no_display_is_a_one_line_error(tmp_path):
 
 @pytest.fixture(scope="session")
 def display():
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("Xvfb is not installed; CI must install the xvfb package")
-        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    exe = require_tool("Xvfb", "xvfb")
+    require_module("tkinter", "apt-get install python3-tk")
     read_end, write_end = os.pipe()
     # -displayfd: Xvfb picks a free display number itself and writes it here once it accepts connections.
     server = subprocess.Popen(
@@ -294,10 +291,7 @@ def test_wait_for_recaptures_until_the_target_appears(app, desktop):
 def test_gtk_dialog_gets_the_click(display, desktop):
     # GTK ignores a press that arrives before the pointer has entered the button (pitfalls doc); the executor moves,
     # settles, then presses, and the GTK dialog must report the button that was pressed.
-    if shutil.which("zenity") is None:
-        if os.environ.get("CI"):
-            pytest.fail("zenity is not installed; CI must install it")
-        pytest.skip("zenity is not installed")
+    require_tool("zenity", "zenity")
     dialog = subprocess.Popen(
         ["zenity", "--question", "--text", "Keep these settings?", "--ok-label", "Apply", "--cancel-label", "Discard"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -12,12 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from stubs.procs import stub
+from tests.conftest import REPO, stub
 
 import grounding
 from grounding import BackendError, OptionError, Status
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples/images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 
 
