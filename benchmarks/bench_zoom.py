@@ -21,6 +21,7 @@ from typing import Any
 
 import grounding
 from grounding.eval import evaluate, fingerprint, load_dataset
+from grounding.types import revision_of
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "bench" / "dev"
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         grounder = grounding.load(args.model, zoom=setting)
         key = fingerprint(
             args.model, {"every": args.every, "resolution": args.resolution}, setting, dataset.path,
-            getattr(grounder, "revision", None),
+            revision_of(grounder),
         )
         results = evaluate(
             grounder, dataset, workers=args.workers, journal_path=out / f"{name}-{key}.jsonl", resume=True

@@ -9,7 +9,8 @@
 from .errors import BackendError, GroundingError, ImageError, InstructionError, OptionError, UnknownModelError
 from .geometry import Box, Point, Transform
 from .inputs import load_image
-from .registry import available, load, register
+from .loading import load
+from .registry import available, register
 from .types import Grounder, Prediction, Status, TraceStep
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Grounders by name: `register` them, `load(name, **options)` them, `available()` lists them.
+"""Grounders by name: `register` them, `get(name)` their entry, `available()` lists them (`grounding.load` builds one).
 
 Built-in backends register themselves when their module is imported; those modules import nothing heavy at the top,
 so listing names stays fast. Third-party packages add grounders through the `screenground.grounders` entry point
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .errors import OptionError, UnknownModelError
+from .errors import UnknownModelError
 from .types import Grounder
 
 # Modules whose import registers the built-in grounders.
@@ -36,7 +35,7 @@ class Entry:
     name: str
     factory: Factory
     description: str
-    # Whether `load(name)` wraps the grounder in the zoom loop when the caller does not say (chosen by measurement).
+    # Whether `grounding.load(name)` refines with the zoom loop when the caller does not say (chosen by measurement).
     default_zoom: bool = False
     # Options fixed by a preset (a model id, a family's prompt...), merged under the caller's options.
     preset: tuple[tuple[str, Any], ...] = ()
@@ -92,46 +91,3 @@ def get(name: str) -> Entry:
         raise UnknownModelError(
             f"unknown model {name!r}{hint} (`ground models` lists them: {', '.join(sorted(_REGISTRY))})"
         ) from None
-
-
-def load(name: str = DEFAULT_MODEL, *, zoom: Any = None, **options: Any) -> Grounder:
-    """Build the grounder registered as `name`.
-
-    `zoom` is None for the grounder's measured default, False for a single pass, True for the default refinement
-    settings, or a mapping / `ZoomConfig` of settings for the crop-and-zoom loop. Other options go to the backend.
-    """
-    entry = get(name)
-    merged = {**dict(entry.preset), **{k: v for k, v in options.items() if v is not None}}
-    _check_options(entry, merged)
-    if zoom is None:
-        zoom = entry.default_zoom
-    if _takes_zoom(entry.factory):
-        # A composite grounder (e.g. `offline`) knows which of its parts gain from looking closer; it gets the setting.
-        return entry.factory(**merged, zoom=zoom)
-    grounder = entry.factory(**merged)
-    if zoom is False:
-        return grounder
-    from .zoom import refine  # the strategy layer sits above the backends, so it is imported only when used
-
-    return refine(grounder, zoom)
-
-
-def _takes_zoom(factory: Factory) -> bool:
-    try:
-        return "zoom" in inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _check_options(entry: Entry, options: dict[str, Any]) -> None:
-    try:
-        parameters = inspect.signature(entry.factory).parameters
-    except (TypeError, ValueError):
-        return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return
-    accepted = {n for n, p in parameters.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"zoom"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        takes = ", ".join(sorted(accepted)) or "none"
-        raise OptionError(f"model {entry.name!r} does not take option(s) {', '.join(unknown)} (it takes: {takes})")

@@ -222,6 +222,8 @@ class OpenAIGrounder:
         self.max_tokens, self.temperature = max_tokens, temperature
         self.tools, self.max_steps, self.python_timeout_s = bool(tools), max_steps, python_timeout_s
         self.concurrency = concurrency
+        # Requests in flight at once: as eval workers (`Parallel`) and as samples per `locate_batch` (`Batching`).
+        self.parallelism = self.batch_size = concurrency
         self.client = ChatClient(
             urls, api_key if api_key is not None else os.environ.get("OPENAI_API_KEY"),
             timeout_s=timeout_s, retries=retries, backoff_s=backoff_s, concurrency=concurrency,

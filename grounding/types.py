@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from PIL import Image
 
@@ -107,13 +107,63 @@ class Grounder(Protocol):
     input (`ImageError`, `InstructionError`) or a broken backend (`BackendError`); a model answer it cannot read is a
     `wrong_format` Prediction, not an exception.
 
-    Optional, read where present: `locate_batch` and `batch_size` (the eval runner batches), `zoom_defaults` (the
-    zoom loop), `revision` (a string naming the weights; eval's `--resume` keys on it).
+    A grounder may also have any of the optional capabilities below; callers test for one with `isinstance`, and a
+    wrapper (the zoom loop) declares which of its inner grounder's capabilities still hold for it.
     """
 
     name: str
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction: ...
+
+
+# ---- optional capabilities ----------------------------------------------------------------------------------------
+
+@runtime_checkable
+class Batching(Protocol):
+    """Answers several (image, instruction) pairs in one call, `batch_size` at a time (the eval runner bundles)."""
+
+    batch_size: int
+
+    def locate_batch(self, images: Sequence[Image.Image], instructions: Sequence[str]) -> list[Prediction]: ...
+
+
+@runtime_checkable
+class Parallel(Protocol):
+    """Serves `parallelism` locate calls at once (the eval runner starts that many workers)."""
+
+    parallelism: int
+
+
+@runtime_checkable
+class PrefersPixels(Protocol):
+    """Sees at most `preferred_max_pixels` of an image; the zoom loop downscales its looks to that budget."""
+
+    preferred_max_pixels: int
+
+
+@runtime_checkable
+class Revisioned(Protocol):
+    """`revision` names the weights, so an evaluation journal written with other weights is never resumed."""
+
+    revision: str
+
+
+def revision_of(grounder: Grounder) -> str | None:
+    return grounder.revision if isinstance(grounder, Revisioned) else None
+
+
+@runtime_checkable
+class ZoomTuned(Protocol):
+    """`zoom_defaults`: zoom settings that suit how this grounder's scores behave (the caller's settings win)."""
+
+    zoom_defaults: Mapping[str, Any]
+
+
+@runtime_checkable
+class Reads(Protocol):
+    """`read(image)`: all the text on the screen with its boxes (OCR), cached per image for reuse by other parts."""
+
+    def read(self, image: Image.Image) -> Any: ...
 
 
 class Stopwatch:

@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from grounding.errors import OptionError
     from grounding.eval import evaluate, fingerprint, load_dataset, parse_filters
     from grounding.eval.report import print_summary, report_kind, write_report
-    from grounding.eval.runner import default_journal
+    from grounding.eval.journal import default_journal
+    from grounding.types import revision_of
 
     from .options import backend_options, grounder_from_args, zoom_setting
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         from grounding.registry import get
 
         zoom = get(args.model).default_zoom
-    fp = fingerprint(args.model, backend_options(args), zoom, args.dataset, getattr(grounder, "revision", None))
+    fp = fingerprint(args.model, backend_options(args), zoom, args.dataset, revision_of(grounder))
     journal = args.journal or default_journal(fp, args.out)
     results = evaluate(
         grounder, dataset, workers=args.workers, journal_path=journal, resume=args.resume, limit=args.limit,

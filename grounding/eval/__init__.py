@@ -6,7 +6,10 @@
 """
 
 from .datasets import Dataset, Problem, Sample, load_dataset, parse_filters
-from .runner import Outcome, Results, evaluate, fingerprint
+from .journal import fingerprint
+from .records import Outcome
+from .results import Results
+from .runner import evaluate
 
 __all__ = [
     "Dataset",

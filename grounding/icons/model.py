@@ -3,7 +3,7 @@ encoder with its projected word vectors.
 
 Snapshots taken at different points of training make different mistakes; their similarities are averaged (on the dev
 set `offline` got 36.4% of the icon targets right with the three shipped snapshots, 34.7% with the best one alone).
-A snapshot is `encoder<suffix>.onnx` + `words<suffix>.npz` under assets/ (`python -m grounding.icons.train export
+A snapshot is `encoder<suffix>.onnx` + `words<suffix>.npz` under assets/ (`python -m training.icons export
 --suffix ...`); every snapshot's word table covers the same vocabulary.
 """
 
@@ -86,7 +86,7 @@ def load() -> IconModel:
             pairs = [(e, ASSETS / f"words{e.stem.removeprefix('encoder')}.npz") for e in encoders]
             if not encoders or not all(words.is_file() for _, words in pairs):
                 raise BackendError(
-                    f"icon model files are missing under {ASSETS}; rebuild them with `python -m grounding.icons.train all`"
+                    f"icon model files are missing under {ASSETS}; rebuild them with `python -m training.icons all`"
                 )
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))

@@ -6,7 +6,7 @@ the icon search, so words never pose as icons and nothing is read twice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -15,9 +15,9 @@ from grounding.errors import OptionError
 from grounding.geometry import Box
 from grounding.inputs import prepare
 from grounding.ocr.engine import Page
+from grounding.ocr.grounder import OcrGrounder
 from grounding.ocr.instruction import parse
-from grounding.registry import load
-from grounding.types import Prediction, Stopwatch, TraceStep
+from grounding.types import Grounder, Prediction, Stopwatch, TraceStep
 
 from .grounder import IconGrounder, prediction
 
@@ -41,17 +41,19 @@ class OfflineGrounder:
     # 0.85: on the dev set every OCR match scoring below it was wrong (without zoom: 8 text and 215 icon targets below
     # 0.8, 9 icon targets in 0.80-0.85, such as "Text Body" for "Text Box" or code's "compile" for Geany's Compile
     # button, while the 23 text matches from 0.85 to 0.95 were all right), so such instructions go to the icon search.
-    # `zoom` (load's setting, on by default) refines the text side: ocr's tiling search finds tiny 4K text and its
-    # narrowing re-reads words magnified. The icon search runs only when no text matched.
+    # `refine` (the zoom loop with load's setting, on by default) is applied to the text side: ocr's tiling search
+    # finds tiny 4K text and its narrowing re-reads words magnified. The icon search runs only when no text matched.
     def __init__(
-        self, *, min_text_score: float = 0.85, min_icon_score: float = 0.0, det_limit: int = 1920, zoom: Any = True
+        self, *, min_text_score: float = 0.85, min_icon_score: float = 0.0, det_limit: int = 1920,
+        refine: Callable[[Grounder], Grounder] | None = None,
     ) -> None:
         for key, value in (("min_text_score", min_text_score), ("min_icon_score", min_icon_score)):
             if not 0.0 <= value <= 1.0:
                 raise OptionError(f"{key} must lie in [0, 1], got {value}")
         self.min_text_score = min_text_score
         self.min_icon_score = min_icon_score
-        self.text = load("ocr", zoom=zoom, det_limit=det_limit, min_score=min_text_score)
+        text = OcrGrounder(det_limit=det_limit, min_score=min_text_score)
+        self.text = refine(text) if refine else text
         self.icons = IconGrounder(min_score=min_icon_score)
 
     @property

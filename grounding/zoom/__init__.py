@@ -22,7 +22,7 @@ from PIL import Image
 
 from ..geometry import Box
 from ..inputs import prepare
-from ..types import Grounder, Prediction, Status, Stopwatch, TraceStep
+from ..types import Grounder, Prediction, PrefersPixels, Status, Stopwatch, TraceStep, ZoomTuned
 from .aggregate import aggregate
 from .config import ZoomConfig, to_config
 from .look import Hit, Look, fit_scale, look
@@ -41,7 +41,7 @@ def refine(grounder: Grounder, zoom: Any = True) -> Grounder:
     A grounder may carry `zoom_defaults`, settings that suit how its scores behave (e.g. OCR's exact-match 1.0 is
     final); settings given here override them.
     """
-    return Zoomed(grounder, to_config(zoom, getattr(grounder, "zoom_defaults", None)))
+    return Zoomed(grounder, to_config(zoom, grounder.zoom_defaults if isinstance(grounder, ZoomTuned) else None))
 
 
 class Zoomed:
@@ -56,11 +56,25 @@ class Zoomed:
     def __repr__(self) -> str:
         return f"Zoomed({self.inner.name!r}, {self.config})"
 
-    def __getattr__(self, name: str) -> Any:
-        # Whatever else the wrapped grounder offers (ocr's `read`, a `parallelism` hint) stays reachable through it.
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+    # The inner grounder's capabilities that still hold for the loop. Not `locate_batch`/`batch_size`: a batch call
+    # would answer from one look and bypass the loop; not `zoom_defaults`: they are already in `config`. Each
+    # property raises AttributeError when the inner grounder lacks the capability, so `isinstance` checks stay true.
+
+    @property
+    def parallelism(self) -> int:
+        return self.inner.parallelism
+
+    @property
+    def preferred_max_pixels(self) -> int:
+        return self.inner.preferred_max_pixels
+
+    @property
+    def revision(self) -> str:
+        return self.inner.revision
+
+    @property
+    def read(self) -> Any:
+        return self.inner.read
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         image, instruction = prepare(image, instruction)
@@ -76,7 +90,8 @@ class _Run:
         self.inner, self.image, self.instruction, self.config, self.pool = inner, image, instruction, config, pool
         self.screen = Box(0, 0, *image.size)
         # A look never costs the grounder more pixels than it asked for, or than the whole screen.
-        self.budget = float(getattr(inner, "preferred_max_pixels", None) or image.width * image.height)
+        preferred = inner.preferred_max_pixels if isinstance(inner, PrefersPixels) else None
+        self.budget = float(preferred or image.width * image.height)
         self.radius = max(16.0, 0.01 * math.hypot(*image.size))
         self.steps: list[TraceStep] = []
         self.calls = self.tokens = 0

@@ -86,6 +86,7 @@ class BatchMarkerGrounder(MarkerGrounder):
     """The same answers through `locate_batch`, recording the batch sizes it was given."""
 
     name = "test-marker-batch"
+    batch_size = 8
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,8 +16,12 @@ from tests.conftest import REPO
 from tests.grounding.eval.conftest import BatchMarkerGrounder, MarkerGrounder, real_screenshots, write_pro
 
 from grounding import BackendError, Prediction
+from grounding.types import Batching
+from grounding.zoom import refine
 from grounding.eval import evaluate, fingerprint, load_dataset
-from grounding.eval.runner import MAX_BACKEND_FAILURES_IN_A_ROW, Journal, Outcome
+from grounding.eval.journal import Journal
+from grounding.eval.pipeline import MAX_BACKEND_FAILURES_IN_A_ROW
+from grounding.eval.records import Outcome
 from grounding.eval.scoring import CORRECT, WRONG_FORMAT
 
 TIMING = {"elapsed_s"}  # per-detail fields that legitimately differ between two runs
@@ -104,8 +109,24 @@ def test_locate_batch_is_used_when_offered(dataset_dir, reference):
     assert victim.id in failed and len(failed) == sum(victim.instruction == s.instruction for s in dataset.samples)
 
 
+def test_a_zoomed_batching_grounder_runs_the_zoom_loop_on_every_sample(dataset_dir):
+    # A batch call would answer from one look: the zoom wrapper must not offer the inner grounder's batching.
+    root, expected = dataset_dir
+    inner = BatchMarkerGrounder()
+    zoomed = refine(inner, {"steps": 1})
+    assert not isinstance(zoomed, Batching) and isinstance(inner, Batching)
+    results = evaluate(zoomed, load_dataset(root), progress=False)
+    assert inner.batches == [] and results.model.endswith("+zoom")
+    for detail in results.details:
+        kinds = [step["kind"] for step in detail["trace"]]
+        assert kinds[0] == "full", kinds
+        if detail["status"] == "ok":
+            assert "zoom" in kinds, kinds
+    assert {d["id"]: d["correctness"] for d in results.details} == expected
+
+
 def _groups(dataset):
-    from grounding.eval.runner import by_image
+    from grounding.eval.pipeline import by_image
 
     return by_image(dataset.samples)
 
@@ -173,12 +194,22 @@ class DeadBackend:
         raise BackendError("connection refused by 127.0.0.1:9")
 
 
-def test_a_dead_backend_stops_the_run(tmp_path, dataset_dir):
-    root, expected = dataset_dir
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_dead_backend_stops_the_run(tmp_path, workers):
+    # One screenshot with many instructions: they all go to one worker, which must not race on through the group
+    # once the run has stopped.
+    shot = real_screenshots(1)[0]
+    (tmp_path / "images" / "app").mkdir(parents=True)
+    shutil.copy(shot, tmp_path / "images" / "app" / "shot.png")
+    rows = [{"img_filename": "app/shot.png", "bbox": [0, 0, 10, 10], "instruction": f"target {i}", "id": f"s{i}",
+             "ui_type": "text", "group": "Dev", "platform": "linux", "application": "app"} for i in range(40)]
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "app_linux.json").write_text(json.dumps(rows))
     grounder = DeadBackend()
     with pytest.raises(BackendError, match="backend failures in a row"):
-        evaluate(grounder, load_dataset(root), workers=1, journal_path=tmp_path / "j.jsonl", progress=False)
-    assert MAX_BACKEND_FAILURES_IN_A_ROW <= grounder.calls < len(expected)  # (a worker may be a step ahead)
+        evaluate(grounder, load_dataset(tmp_path), workers=workers, journal_path=tmp_path / "j.jsonl", progress=False)
+    # Each worker may have one answer waiting in the queue and one call in flight when the run stops.
+    assert MAX_BACKEND_FAILURES_IN_A_ROW <= grounder.calls <= MAX_BACKEND_FAILURES_IN_A_ROW + 2 * workers
     assert len((tmp_path / "j.jsonl").read_text().splitlines()) == MAX_BACKEND_FAILURES_IN_A_ROW
 
 

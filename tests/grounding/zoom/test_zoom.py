@@ -247,7 +247,8 @@ def test_registry_load_wraps_with_a_config_and_rejects_bad_settings():
     grounder = grounding.load("test-magenta", zoom={"steps": 1, "candidates": 3})
     assert grounder.name == "marker+zoomx3" and grounder.config == ZoomConfig(steps=1, candidates=3)
     assert grounding.load("test-magenta").name == "marker"  # default_zoom is False for it
-    assert grounder.min_side == 12 and grounder.levels == 100  # the wrapped grounder's own attributes show through
+    # The wrapped grounder's own attributes are reached through `inner`; the wrapper offers only what still holds.
+    assert grounder.inner.min_side == 12 and grounder.inner.levels == 100 and not hasattr(grounder, "min_side")
     assert grounding.load("test-magenta", zoom=ZoomConfig(steps=4)).config.steps == 4
     with pytest.raises(OptionError, match="unknown setting"):
         grounding.load("test-magenta", zoom={"stepz": 1})
@@ -265,21 +266,24 @@ def test_registry_load_wraps_with_a_config_and_rejects_bad_settings():
 class _Composite:
     name = "composite"
 
-    def __init__(self, *, levels: int = 100, zoom=False) -> None:
-        self.part = grounding.load("test-magenta", zoom=zoom, levels=levels)
+    def __init__(self, *, levels: int = 100, refine=None) -> None:
+        part = grounding.load("test-magenta", zoom=False, levels=levels)
+        self.part = refine(part) if refine else part
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         return self.part.locate(image, instruction)
 
 
-def test_a_grounder_taking_zoom_gets_the_setting_instead_of_being_wrapped():
+def test_a_grounder_taking_refine_applies_the_zoom_setting_to_its_parts_instead_of_being_wrapped():
     default = grounding.load("test-composite")
     assert default.name == "composite" and default.part.config == ZoomConfig()  # its default_zoom, passed in
     assert grounding.load("test-composite", zoom=False).part.name == "marker"
     tuned = grounding.load("test-composite", zoom={"candidates": 2}, levels=50)
-    assert tuned.part.config.candidates == 2 and tuned.part.levels == 50
-    with pytest.raises(OptionError, match="does not take option.*zoom"):  # load's own setting, not a backend option
-        grounding.registry._check_options(grounding.registry.get("test-composite"), {"zoom": 1})
+    assert tuned.part.config.candidates == 2 and tuned.part.inner.levels == 50
+    with pytest.raises(OptionError, match="does not take option.*refine"):  # load's to give, not the caller's
+        grounding.load("test-composite", refine=lambda g: g)
+    with pytest.raises(OptionError, match="zoom"):  # a bad setting fails even though the composite is not wrapped
+        grounding.load("test-composite", zoom={"stepz": 1})
     offline = grounding.load("offline")
     assert offline.name == "offline" and offline.text.name == "ocr+zoom"
     assert grounding.load("offline", zoom=False).text.name == "ocr"

