@@ -6,18 +6,22 @@ answer are all in the family's coordinates of that first screenshot; crops are c
 image, so zooming shows detail the resized screenshot lost. Each tool result (text, and its images in a user message,
 since tool messages carry text only) goes back into the conversation until the model answers without a tool call
 or the step budget ends (the last call offers no tools). Every call and tool run is a `TraceStep`.
+
+The python tool is offered only where its sandbox isolates the code (bubblewrap) or the user opted in with
+`allow_unisolated_python`; otherwise the model gets crop and zoom, and a `PythonToolOff` warning says why.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from tools import run_python, zoom
+from tools import IsolationUnavailable, isolation, run_python, zoom
 
 from .geometry import Box, Transform
 from .types import Prediction, Status, TraceStep
@@ -54,6 +58,30 @@ TOOLS = [
 ]
 
 
+class PythonToolOff(UserWarning):
+    """The tool loop leaves out the python tool: nothing isolates model-written code here and nobody opted in."""
+
+
+def python_tool_off(allow_unisolated_python: bool) -> str:
+    """Why the python tool is not offered, in one line; "" when it is."""
+    found = isolation()
+    if found.isolated or allow_unisolated_python:
+        return ""
+    return (f"the python tool is off: nothing isolates model-written code here ({found.reason}); "
+            "--allow-unisolated-python (allow_unisolated_python=True in Python) offers it with your network and files")
+
+
+def warn_if_python_off(allow_unisolated_python: bool) -> None:
+    if reason := python_tool_off(allow_unisolated_python):
+        warnings.warn(reason, PythonToolOff, stacklevel=2)
+
+
+def offered_tools(allow_unisolated_python: bool) -> list[dict]:
+    if python_tool_off(allow_unisolated_python):
+        return [tool for tool in TOOLS if tool["function"]["name"] != "python"]
+    return TOOLS
+
+
 class ToolError(Exception):
     """A tool call we cannot run (bad arguments): its message goes back to the model, and the loop goes on."""
 
@@ -65,12 +93,14 @@ class ToolResult:
     step: TraceStep
 
 
-def guide(family_space: str, model_size: tuple[int, int]) -> str:
+def guide(family_space: str, model_size: tuple[int, int], tools: list[dict]) -> str:
     width, height = model_size
+    names = [tool["function"]["name"] for tool in tools]
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
     units = {"resized-abs": f"pixels of this {width}x{height} screenshot", "0-1000": "0-1000 relative coordinates",
              "0-1": "0-1 relative coordinates"}[family_space]
     return (
-        "You may call the tools crop, zoom and python to look closer before you answer. Tool arguments and your "
+        f"You may call the tools {listed} to look closer before you answer. Tool arguments and your "
         f"final answer are always in {units} of this full screenshot, whatever image a tool showed last. When "
         "you are sure, answer without a tool call, in the answer format asked for."
     )
@@ -86,7 +116,8 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
     # The family's numbers -> model pixels -> the caller's pixels.
     to_image = space_to_model(family.space, model_size).then(Transform.between_sizes(model_size, image.size))
     messages = with_image(family.messages(instruction, *model_size), data_url(seen))
-    messages[-1]["content"].append({"type": "text", "text": guide(family.space, model_size)})
+    tools = offered_tools(backend.allow_unisolated_python)
+    messages[-1]["content"].append({"type": "text", "text": guide(family.space, model_size, tools)})
 
     trace: list[TraceStep] = []
     tokens = 0
@@ -94,7 +125,7 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
         last = step == backend.max_steps - 1
         if last:
             messages.append({"role": "user", "content": "No more tool calls are possible: answer now."})
-        message, body = backend.chat(messages, **({} if last else {"tools": TOOLS, "tool_choice": "auto"}))
+        message, body = backend.chat(messages, **({} if last else {"tools": tools, "tool_choice": "auto"}))
         tokens += int((body.get("usage") or {}).get("total_tokens") or 0)
         text = str(message.get("content") or "")
         calls = message.get("tool_calls")
@@ -139,7 +170,7 @@ def _run_tool(call: dict, image, seen, to_image: Transform, backend, max_pixels:
         if not isinstance(arguments, dict):
             raise ToolError("arguments must be a JSON object")
         if name == "python":
-            return _python(arguments, seen, backend.python_timeout_s, raw)
+            return _python(arguments, seen, backend, raw)
         if name in ("crop", "zoom"):
             return _view(name, arguments, image, seen.width / image.width, to_image, max_pixels, raw)
         raise ToolError(f"unknown tool {name!r}; the tools are crop, zoom and python")
@@ -178,11 +209,15 @@ def _view(
     return ToolResult(text, (view.image,), step)
 
 
-def _python(arguments: dict, seen, timeout_s: float, raw: str) -> ToolResult:
+def _python(arguments: dict, seen, backend, raw: str) -> ToolResult:
     code = arguments.get("code")
     if not isinstance(code, str) or not code.strip():
         raise ToolError("code must be a non-empty string")
-    result = run_python(code, image=seen, timeout_s=timeout_s)
+    try:
+        result = run_python(code, image=seen, timeout_s=backend.python_timeout_s,
+                            allow_unisolated=backend.allow_unisolated_python)
+    except IsolationUnavailable:  # a model calling the tool it was not offered
+        raise ToolError("there is no python tool here; the tools are crop and zoom") from None
     output = result.stdout[:PYTHON_OUTPUT_CHARS]
     text = ("ok" if result.ok else f"error: {result.error}") + (f"\noutput:\n{output}" if output else "")
     if result.images:

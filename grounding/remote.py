@@ -180,7 +180,8 @@ class OpenAIGrounder:
 
     `resize=False` sends the screenshot at its own size and reads resized-abs answers as its pixels: what a
     `ground serve` endpoint (which accepts any size) needs for answers exact to the pixel. `tools=True` runs the
-    agentic loop (`grounding.agentic`): the model may crop, zoom and run Python before it answers.
+    agentic loop (`grounding.agentic`): the model may crop, zoom and run Python before it answers; Python only where
+    its sandbox isolates the code, or with `allow_unisolated_python=True`.
     """
 
     name = "openai"
@@ -204,6 +205,7 @@ class OpenAIGrounder:
         tools: bool = False,
         max_steps: int = 6,
         python_timeout_s: float = 10.0,
+        allow_unisolated_python: bool = False,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
         if not urls:
@@ -221,6 +223,11 @@ class OpenAIGrounder:
         self.resize = bool(resize)
         self.max_tokens, self.temperature = max_tokens, temperature
         self.tools, self.max_steps, self.python_timeout_s = bool(tools), max_steps, python_timeout_s
+        self.allow_unisolated_python = bool(allow_unisolated_python)
+        if self.tools:
+            from .agentic import warn_if_python_off
+
+            warn_if_python_off(self.allow_unisolated_python)
         self.concurrency = concurrency
         # Requests in flight at once: as eval workers (`Parallel`) and as samples per `locate_batch` (`Batching`).
         self.parallelism = self.batch_size = concurrency

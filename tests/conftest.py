@@ -14,6 +14,7 @@ import importlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -58,6 +59,17 @@ def require_module(name: str, install: str) -> ModuleType:
         raise  # unreachable: missing() skips or fails
 
 
+@pytest.fixture
+def isolated() -> None:
+    """The python tool's bubblewrap sandbox working here, or a skip (a failure under CI) that says why not."""
+    require_tool("bwrap", "bubblewrap")
+    from tools import isolation
+
+    found = isolation()
+    if not found.isolated:
+        missing(f"bubblewrap cannot isolate the python tool here: {found.reason}")
+
+
 @contextlib.contextmanager
 def running(command: list[str], port_pattern: str = r"^(\d+)$", timeout_s: float = 120.0):
     """Starts `command`, waits for a stdout line matching `port_pattern`, yields (process, port), then stops it."""
@@ -94,3 +106,28 @@ def running(command: list[str], port_pattern: str = r"^(\d+)$", timeout_s: float
 def stub(*args: str):
     """The scripted chat-completions stub (`stubs/chat_stub.py`) with these arguments."""
     return running([sys.executable, str(STUB), *args])
+
+
+class Listener:
+    """A TCP port on 127.0.0.1 that accepts nothing but remembers whether anything connected to it: the target for
+    code that must not reach this machine's network (tests never aim at any other address)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port: int = self.socket.getsockname()[1]
+
+    def reached(self) -> bool:
+        # The kernel completes handshakes into the backlog without accept(), closed connections included.
+        self.socket.setblocking(False)
+        try:
+            connection, _ = self.socket.accept()
+        except BlockingIOError:
+            return False
+        connection.close()
+        return True
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.socket.close()

@@ -1,6 +1,6 @@
-"""Tools over screenshots that the zoom loop uses and that a model may call: crop, zoom."""
+"""Tools over screenshots that the zoom loop uses and that a model may call: crop, zoom, and run_python (a sandbox)."""
 
 from .image import View, crop, crop_box, window, zoom
-from .sandbox import RunResult, run_python
+from .sandbox import IsolationUnavailable, RunResult, isolation, run_python
 
-__all__ = ["RunResult", "View", "crop", "crop_box", "run_python", "window", "zoom"]
+__all__ = ["IsolationUnavailable", "RunResult", "View", "crop", "crop_box", "isolation", "run_python", "window", "zoom"]

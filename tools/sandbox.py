@@ -3,10 +3,14 @@
 Every run is a fresh `python -I` process in a fresh temporary directory holding the screenshot as `image.png`, with a
 scrubbed environment, CPU-time / address-space / file-size / open-file / process-count limits, a wall-clock timeout
 and a cap on the output kept. Where bubblewrap works (Linux), the process also gets its own network namespace (no
-network at all), PID and IPC namespaces, and a filesystem made of read-only system and Python directories, a private
-/tmp and the work directory as the only writable place; run as root, it also drops to an unused uid so the process
-limit holds and file modes apply. Without bubblewrap only the limits, the scrubbed environment and the fresh
-directory apply: the code could then reach the network and read or write whatever this user can (see `isolation`).
+network at all), PID and IPC namespaces, and a filesystem made of read-only system and Python directories (the
+interpreter's prefixes and package directories, wherever they live), a private /tmp and the work directory as the only
+writable place; run as root, it also drops to an unused uid so the process limit holds and file modes apply.
+
+Without bubblewrap (macOS, Windows, no namespaces, or SCREENGROUND_SANDBOX=none) only the limits, the scrubbed
+environment and the fresh directory would apply: the code could reach the network and read or write whatever this
+user can. `run_python` then refuses to run unless the caller passes `allow_unisolated=True`; `isolation()` says which
+mode is in force and why, and every `RunResult` says which one its run had.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,6 +41,22 @@ SANDBOX_DIR = "/sandbox"  # where the work directory appears inside bubblewrap
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 UNUSED_UID = 65534  # "nobody": owns no files, runs no other processes
 STARTUP_LIMIT_S = 60.0  # for the interpreter and PIL to start, before the code's own time begins
+FORCE_VARIABLE = "SCREENGROUND_SANDBOX"  # "none" (or "process") turns bubblewrap off, as on a machine without it
+BWRAP, NONE = "bwrap", "none"
+
+
+class IsolationUnavailable(RuntimeError):
+    """run_python was asked to run code without OS isolation and without `allow_unisolated=True`."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    mode: str  # BWRAP: namespaces and a read-only filesystem; NONE: limits and a scrubbed environment only
+    reason: str = ""  # with NONE: why bubblewrap is not used, in a few words
+
+    @property
+    def isolated(self) -> bool:
+        return self.mode == BWRAP
 
 
 @dataclass(frozen=True)
@@ -54,22 +75,36 @@ class RunResult:
     ok: bool  # the code ran to its end without raising
     stdout: str  # what it printed (stdout and stderr together), capped
     error: str  # why it failed: its exception, a limit it hit, or a timeout; "" when ok
+    isolation: str  # BWRAP or NONE: what kept the code from this machine's network and files
     images: tuple[Image.Image, ...] = ()  # images it showed, left as its last expression, or saved in its directory
     elapsed_s: float = 0.0
 
 
 def run_python(
-    code: str, image: Image.Image | None = None, timeout_s: float = 10.0, limits: Limits = Limits()
+    code: str,
+    image: Image.Image | None = None,
+    timeout_s: float = 10.0,
+    limits: Limits = Limits(),
+    *,
+    allow_unisolated: bool = False,
 ) -> RunResult:
     """Run `code` in a fresh sandboxed process; never raises for the code's own failures.
 
     Inside, `image` is the screenshot (an RGB PIL image) and the working directory is a fresh empty folder. Images the
     code calls `.show()` on, returns as its last expression, or saves into that folder come back in `images`.
+    Where bubblewrap cannot isolate the code it raises IsolationUnavailable, unless `allow_unisolated` is true: then
+    the code runs with this user's network and files, under the limits only.
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a string, got {type(code).__name__}")
     if not (timeout_s > 0 and math.isfinite(timeout_s)):
         raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+    mode = isolation()
+    if not (mode.isolated or allow_unisolated):
+        raise IsolationUnavailable(
+            f"no isolation for model-written code here ({mode.reason}); allow_unisolated=True runs it with this "
+            "user's network and files"
+        )
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="screenground-sandbox-") as private:
         work = Path(private, "work")
@@ -77,13 +112,12 @@ def run_python(
         (work / CODE_NAME).write_text(code, encoding="utf-8")
         if image is not None:
             image.convert("RGB").save(work / IMAGE_NAME)
-        mode = isolation()
-        drop = mode == "bwrap" and os.geteuid() == 0
+        drop = mode.isolated and os.geteuid() == 0
         if drop:
             for path in (work, *work.iterdir()):
                 os.chown(path, UNUSED_UID, UNUSED_UID)
         settings = {
-            "workdir": SANDBOX_DIR if mode == "bwrap" else str(work),
+            "workdir": SANDBOX_DIR if mode.isolated else str(work),
             "image_name": IMAGE_NAME,
             "code_name": CODE_NAME,
             "result_name": RESULT_NAME,
@@ -101,28 +135,40 @@ def run_python(
         settings["started_fd"] = started_write
         with open(output_path, "wb") as output, open(started_read, "rb", buffering=0) as started:
             try:
-                process = _start(_command(mode, work, settings), work, output, started_write)
+                process = _start(_command(mode.isolated, work, settings), work, output, started_write)
             finally:
                 os.close(started_write)
             returncode, timed_out = _wait(process, started, timeout_s)
         stdout = _read_capped(output_path, limits.output_chars)
         ok, error = _outcome(work / RESULT_NAME, returncode, timed_out, timeout_s)
         images = _collect_images(work, limits)
-    return RunResult(ok, stdout, error, images, time.perf_counter() - start)
+    return RunResult(ok, stdout, error, mode.mode, images, time.perf_counter() - start)
+
+
+def isolation() -> Isolation:
+    """The isolation run_python gives on this machine: BWRAP when a bubblewrap sandbox starts, else NONE and why."""
+    forced = os.environ.get(FORCE_VARIABLE, "")
+    if forced in (NONE, "process"):
+        return Isolation(NONE, f"{FORCE_VARIABLE}={forced}")
+    return _probe()
 
 
 @functools.lru_cache(maxsize=1)
-def isolation() -> str:
-    """"bwrap" when bubblewrap sandboxes work on this machine, else "process" (limits and a scrubbed env only)."""
-    if os.environ.get("SCREENGROUND_SANDBOX") == "process" or not shutil.which("bwrap") or sys.platform != "linux":
-        return "process"
+def _probe() -> Isolation:
+    if sys.platform != "linux":
+        return Isolation(NONE, f"bubblewrap needs Linux, this is {sys.platform}")
+    if not shutil.which("bwrap"):
+        return Isolation(NONE, "bubblewrap is not installed: apt-get install bubblewrap")
     with tempfile.TemporaryDirectory(prefix="screenground-probe-") as work:
         command = [*_bwrap_prefix(Path(work)), sys.executable, "-I", "-c", "import PIL"]
         try:
             probe = subprocess.run(command, capture_output=True, timeout=30, env=_clean_env(SANDBOX_DIR))
-        except (OSError, subprocess.TimeoutExpired):
-            return "process"
-    return "bwrap" if probe.returncode == 0 else "process"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return Isolation(NONE, f"bubblewrap did not start: {exc}")
+    if probe.returncode != 0:
+        said = probe.stderr.decode(errors="replace").strip().splitlines()
+        return Isolation(NONE, f"bubblewrap cannot start a sandbox here: {said[-1] if said else probe.returncode}")
+    return Isolation(BWRAP)
 
 
 def _clean_env(home: str) -> dict[str, str]:
@@ -139,10 +185,12 @@ def _clean_env(home: str) -> dict[str, str]:
 
 
 def _python_dirs() -> list[str]:
-    """The interpreter's own directories and the ones PIL and numpy live in (bound read-only into the sandbox)."""
+    """The interpreter's prefixes, its package directories and the ones PIL and numpy live in, wherever they are (a
+    virtual environment under /tmp included): all bound read-only into the sandbox."""
     import PIL
 
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(os.path.realpath(sys.executable)).parent)}
+    dirs.update(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib"))
     dirs.add(str(Path(PIL.__file__).resolve().parent.parent))
     try:
         import numpy
@@ -150,7 +198,7 @@ def _python_dirs() -> list[str]:
         dirs.add(str(Path(numpy.__file__).resolve().parent.parent))
     except ImportError:
         pass
-    kept = sorted(d for d in dirs if Path(d).is_dir() and not d.startswith("/usr/"))
+    kept = sorted(os.path.abspath(d) for d in dirs if Path(d).is_dir() and not d.startswith("/usr/"))
     # A directory inside another one already bound needs no mount of its own.
     return [d for d in kept if not any(d != o and d.startswith(o.rstrip("/") + "/") for o in kept)]
 
@@ -174,19 +222,20 @@ def _bwrap_prefix(work: Path) -> list[str]:
             command += ["--symlink", os.readlink(link), str(link)]
         elif link.is_dir():
             command += ["--ro-bind", str(link), str(link)]
+    # The private /tmp first: mounted after the Python binds, it would hide a virtual environment living under /tmp.
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(16 << 20), "--tmpfs", "/tmp"]
     for directory in _python_dirs():
         # Mount points are made with the mode of their source; a 0700 /root would hide a Python installed under it.
         for parent in reversed(Path(directory).parents[:-1]):
             command += ["--perms", "0755", "--dir", str(parent)]
         command += ["--ro-bind", directory, directory]
     command += ["--ro-bind", str(RUNNER), "/runner.py"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(16 << 20), "--tmpfs", "/tmp"]
     command += ["--bind", str(work), SANDBOX_DIR, "--chdir", SANDBOX_DIR]
     return command
 
 
-def _command(mode: str, work: Path, settings: dict) -> list[str]:
-    if mode == "bwrap":
+def _command(isolated: bool, work: Path, settings: dict) -> list[str]:
+    if isolated:
         return [*_bwrap_prefix(work), sys.executable, "-I", "/runner.py", json.dumps(settings)]
     return [sys.executable, "-I", str(RUNNER), json.dumps(settings)]
 

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from typing import Sequence
 
 # Subcommand name -> the module that implements it.
@@ -44,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return int(args.run(args) or 0)
     except GroundingError as exc:
         print(f"ground: error: {exc}", file=sys.stderr)
         return 2
@@ -61,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"ground: warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model-name", help="the model name the endpoint serves")
     group.add_argument("--family", help="prompt/parser/coordinate conventions to use (vlm and openai backends)")
     group.add_argument(
+        "--allow-unisolated-python", action="store_true", default=None,
+        help="offer the tool loop's python tool where no sandbox (bubblewrap) isolates it: the model's code then "
+        "runs with your network and files",
+    )
+    group.add_argument(
         "--option", "-O", action="append", default=[], metavar="KEY=VALUE",
         help="any other backend option (VALUE read as JSON when it parses, else as a string)",
     )
@@ -67,6 +72,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
         "api_key": args.api_key,
         "model_name": args.model_name,
         "family": args.family,
+        "allow_unisolated_python": args.allow_unisolated_python,
     }
     options.update(_option_pairs(args.option))
     return {k: v for k, v in options.items() if v is not None}

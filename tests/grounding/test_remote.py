@@ -132,9 +132,9 @@ def test_bad_options_are_refused():
     with pytest.raises(OptionError, match="http"):
         grounding.load("openai", base_url="127.0.0.1:8000")
     with pytest.raises(OptionError, match="timeout_s"):
-        grounding.load("openai", base_url="http://x/v1", timeout_s=0)
+        grounding.load("openai", base_url="http://127.0.0.1:9/v1", timeout_s=0)
     with pytest.raises(grounding.UnknownModelError, match="family"):
-        grounding.load("openai", base_url="http://x/v1", family="nope")
+        grounding.load("openai", base_url="http://127.0.0.1:9/v1", family="nope")
 
 
 def test_cli_reports_a_dead_endpoint_in_one_line(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from tests.conftest import REPO, running
+from tests.conftest import REPO, Listener, running
 
 import grounding
 from grounding.serve import instruction_from, template_pattern
@@ -90,13 +90,16 @@ def test_bad_requests_get_json_errors_and_the_server_lives_on(server, screenshot
     url, process = server
     image, _ = screenshot
     good = data_url(image.crop((0, 0, 64, 64)))
+    with Listener() as listener:  # an image by URL is refused, never fetched
+        by_url = chat(url, request_for(f"http://127.0.0.1:{listener.port}/shot.png"))
+        assert not listener.reached()
     cases = [
+        (by_url, 400),
         (chat(url, request_for(good), token=None), 401),
         (chat(url, request_for(good), token="wrong"), 401),
         (chat(url, b"{not json"), 400),
         (chat(url, {"messages": "hello"}), 400),
         (chat(url, {"messages": [{"role": "user", "content": "no image here"}]}), 400),
-        (chat(url, request_for("https://example.com/shot.png")), 400),
         (chat(url, request_for("data:image/png;base64,@@@@")), 400),
         (chat(url, request_for("data:image/png;base64," + base64.b64encode(b"not a png").decode())), 400),
         (chat(url, request_for(good, text="   ")), 400),
