@@ -13,18 +13,17 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PIL import Image
 
 from tools import run_python, zoom
 
+from .chat import data_url, usage, with_image
 from .geometry import Box, Transform
 from .types import Prediction, Status, TraceStep
-from .vlm.families import space_to_model
-
-if TYPE_CHECKING:
-    from .remote import OpenAIGrounder
+from .vlm.families import Family
+from .vlm.spaces import Space
 
 MAX_VIEW_PIXELS = 2560 * 1440  # largest tool image sent back, whatever the family would accept
 PYTHON_OUTPUT_CHARS = 4000  # of the sandbox's stdout, what goes back into the conversation
@@ -54,6 +53,27 @@ TOOLS = [
 ]
 
 
+class ToolBackend(Protocol):
+    """What the loop needs from a chat backend (the `openai` grounder is one)."""
+
+    family: Family
+    max_steps: int
+    python_timeout_s: float
+
+    @property
+    def pixel_budget(self) -> int: ...
+
+    def model_size(self, size: tuple[int, int]) -> tuple[int, int]: ...
+
+    def chat(
+        self, messages: list[dict], *, sent_size: tuple[int, int] | None = None, **extra: Any
+    ) -> tuple[dict, dict]: ...
+
+    def read_answer(
+        self, text: str, model_size: tuple[int, int], image_size: tuple[int, int], body: dict
+    ) -> Prediction: ...
+
+
 class ToolError(Exception):
     """A tool call we cannot run (bad arguments): its message goes back to the model, and the loop goes on."""
 
@@ -65,28 +85,24 @@ class ToolResult:
     step: TraceStep
 
 
-def guide(family_space: str, model_size: tuple[int, int]) -> str:
-    width, height = model_size
-    units = {"resized-abs": f"pixels of this {width}x{height} screenshot", "0-1000": "0-1000 relative coordinates",
-             "0-1": "0-1 relative coordinates"}[family_space]
+def guide(space: Space, model_size: tuple[int, int]) -> str:
     return (
         "You may call the tools crop, zoom and python to look closer before you answer. Tool arguments and your "
-        f"final answer are always in {units} of this full screenshot, whatever image a tool showed last. When "
-        "you are sure, answer without a tool call, in the answer format asked for."
+        f"final answer are always in {space.describe(model_size)} of this full screenshot, whatever image a tool "
+        "showed last. When you are sure, answer without a tool call, in the answer format asked for."
     )
 
 
-def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: str) -> Prediction:
+def locate_with_tools(backend: ToolBackend, image: Image.Image, instruction: str) -> Prediction:
     """Runs the loop for one instruction on one (RGB) image; a Prediction in the image's pixels."""
-    from .remote import data_url, with_image
-
     family = backend.family
     model_size = backend.model_size(image.size)
     seen = image if model_size == image.size else image.resize(model_size, Image.Resampling.BICUBIC)
     # The family's numbers -> model pixels -> the caller's pixels.
-    to_image = space_to_model(family.space, model_size).then(Transform.between_sizes(model_size, image.size))
+    to_image = family.space.to_model(model_size).then(Transform.between_sizes(model_size, image.size))
     messages = with_image(family.messages(instruction, *model_size), data_url(seen))
     messages[-1]["content"].append({"type": "text", "text": guide(family.space, model_size)})
+    view_pixels = min(MAX_VIEW_PIXELS, backend.pixel_budget)  # --max-pixels bounds what the tools show too
 
     trace: list[TraceStep] = []
     tokens = 0
@@ -94,8 +110,10 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
         last = step == backend.max_steps - 1
         if last:
             messages.append({"role": "user", "content": "No more tool calls are possible: answer now."})
-        message, body = backend.chat(messages, **({} if last else {"tools": TOOLS, "tool_choice": "auto"}))
-        tokens += int((body.get("usage") or {}).get("total_tokens") or 0)
+        tools = {} if last else {"tools": TOOLS, "tool_choice": "auto"}
+        # Only the first request holds the screenshot alone, so only its token count can be checked.
+        message, body = backend.chat(messages, sent_size=model_size if step == 0 else None, **tools)
+        tokens += int(usage(body).get("total_tokens") or 0)
         text = str(message.get("content") or "")
         calls = message.get("tool_calls")
         calls = [call for call in calls if isinstance(call, dict)] if isinstance(calls, list) else []
@@ -110,7 +128,7 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
         messages.append({"role": "assistant", "content": text or None, "tool_calls": calls})
         shown = []
         for call in calls:
-            result = _run_tool(call, image, seen, to_image, backend, family.max_pixels)
+            result = _run_tool(call, image, seen, to_image, backend.python_timeout_s, view_pixels)
             trace.append(result.step)
             messages.append({"role": "tool", "tool_call_id": str(call.get("id", "")), "content": result.text})
             shown.extend(result.images)
@@ -127,7 +145,9 @@ def _call_name(call: dict) -> str:
     return str(function.get("name")) if isinstance(function, dict) else "?"
 
 
-def _run_tool(call: dict, image, seen, to_image: Transform, backend, max_pixels: int) -> ToolResult:
+def _run_tool(
+    call: dict, image: Image.Image, seen: Image.Image, to_image: Transform, python_timeout_s: float, max_pixels: int
+) -> ToolResult:
     name = _call_name(call)
     raw = ""
     try:
@@ -139,7 +159,7 @@ def _run_tool(call: dict, image, seen, to_image: Transform, backend, max_pixels:
         if not isinstance(arguments, dict):
             raise ToolError("arguments must be a JSON object")
         if name == "python":
-            return _python(arguments, seen, backend.python_timeout_s, raw)
+            return _python(arguments, seen, python_timeout_s, raw)
         if name in ("crop", "zoom"):
             return _view(name, arguments, image, seen.width / image.width, to_image, max_pixels, raw)
         raise ToolError(f"unknown tool {name!r}; the tools are crop, zoom and python")
@@ -167,7 +187,7 @@ def _view(
     if factor is not None and not 0 < factor <= 16:
         raise ToolError(f"factor must lie in (0, 16], got {factor}")
     scale = factor * seen_per_pixel if factor is not None else 1.0
-    limit = min(max_pixels, MAX_VIEW_PIXELS) / (region.width * region.height)
+    limit = max_pixels / (region.width * region.height)
     scale = min(scale, math.sqrt(limit))
     view = zoom(image, region, scale=scale)
     width, height = view.image.size

@@ -43,7 +43,7 @@ def test_crop_then_answer_maps_back_to_the_screenshot(screenshot):
     crop = prediction.trace[1].crop
     expected = Transform.between_sizes((1932, 1092), screenshot.size).apply_box(asked)
     assert all(abs(a - b) <= 1 for a, b in zip(crop, expected, strict=True)), (crop, expected)
-    assert prediction.calls == 2 and prediction.tokens == 30
+    assert prediction.calls == 2 and prediction.tokens == first["prompt_tokens"] + second["prompt_tokens"] + 10
     assert first["tools"] == ["crop", "zoom", "python"] and first["sizes"] == [[1932, 1092]]
     tool_message = next(m for m in second["messages"] if m["role"] == "tool")
     assert "region [1400.0, 700.0, 1600.0, 900.0]" in tool_message["content"]

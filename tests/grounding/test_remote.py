@@ -47,11 +47,11 @@ def test_answer_maps_back_from_the_resized_image(screenshot):
     assert (prediction.point.x, prediction.point.y) == pytest.approx((960, 540))
     assert seen[0]["model"] == "stub-model"  # asked /v1/models, as none was given
     assert seen[0]["authorization"] == "Bearer sk-stub"
-    assert prediction.tokens == 15 and '"coordinate": [966, 546]' in prediction.raw
+    assert prediction.tokens == seen[0]["prompt_tokens"] + 5 and '"coordinate": [966, 546]' in prediction.raw
 
 
 def test_other_family_and_size_options(screenshot):
-    with stub("--mode", "centre") as (_, port):
+    with stub("--mode", "centre", "--factor", "32", "--server-min-pixels", "65536") as (_, port):
         grounder = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m",
                                   family="qwen3-vl", max_pixels=640 * 360)
         prediction = grounder.locate(screenshot, "the middle")
