@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 
@@ -22,8 +22,10 @@ from tools import run_python, zoom
 from .chat import data_url, usage, with_image
 from .geometry import Box, Transform
 from .types import Prediction, Status, TraceStep
-from .vlm.families import Family
-from .vlm.spaces import Space
+
+if TYPE_CHECKING:  # the loop reads a family's facts from the backend it is handed; it imports no backend
+    from .vlm.families import Family
+    from .vlm.spaces import Space
 
 MAX_VIEW_PIXELS = 2560 * 1440  # largest tool image sent back, whatever the family would accept
 PYTHON_OUTPUT_CHARS = 4000  # of the sandbox's stdout, what goes back into the conversation

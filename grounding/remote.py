@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
@@ -139,8 +138,7 @@ class OpenAIGrounder:
         if not isinstance(reported, int) or isinstance(reported, bool) or reported <= 0:
             return
         expected = self.image_resize.image_tokens(sent_size)
-        text = re.sub(r"data:image/[^\"]+", "", json.dumps(payload))
-        most = expected + len(text.encode()) + TEMPLATE_TOKENS
+        most = expected + _text_bytes(payload) + TEMPLATE_TOKENS
         width, height = sent_size
         side = self.image_resize.factor
         if reported < expected:
@@ -199,6 +197,19 @@ class OpenAIGrounder:
             raise ValueError(f"{len(images)} images for {len(instructions)} instructions")
         with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(images)))) as pool:
             return list(pool.map(self.locate, images, instructions))
+
+
+def _text_bytes(payload: dict) -> int:
+    """Bytes of all the text a chat template will render from the request (messages and tools): an upper bound on
+    its tokens, since a byte-level BPE token holds at least one byte."""
+    texts = [json.dumps(payload["tools"])] if payload.get("tools") else []
+    for message in payload["messages"]:
+        content = message.get("content")
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        texts += [part["text"] for part in parts if part.get("type") == "text"]
+        if message.get("tool_calls"):
+            texts.append(json.dumps(message["tool_calls"]))
+    return sum(len(text.encode()) for text in texts) + 8 * len(payload["messages"])
 
 
 def _extension(body: dict) -> dict:

@@ -50,6 +50,17 @@ def test_crop_then_answer_maps_back_to_the_screenshot(screenshot):
     assert second["sizes"][-1] == [round(crop.width), round(crop.height)]  # full resolution, not the resized view
 
 
+def test_the_views_honour_max_pixels(screenshot):
+    with stub("--mode", "crop", "--box", "100", "100", "300", "200") as (_, port):
+        agent(port, max_pixels=100_000).locate(screenshot, "click the red square")
+        first, second = requests_seen(port)[:2]
+    (screen,), view = first["sizes"], second["sizes"][-1]
+    assert screen[0] * screen[1] <= 100_000
+    # The region asked for is ~418,000 screenshot pixels at full resolution; the view is scaled to the budget (its
+    # sides rounded to whole pixels).
+    assert 95_000 <= view[0] * view[1] <= 101_000
+
+
 def test_python_tool_finds_the_marker(screenshot):
     with stub("--mode", "python") as (_, port):
         prediction = agent(port).locate(screenshot, "click the red square")

@@ -125,8 +125,9 @@ class Stub:
     def reply(self, request):
         """(status, body bytes) for one chat request."""
         received = [picture for m in request.get("messages", []) for picture in images_in(m)]
+        seen = [self.seen(picture) for picture in received]
         tokens = len(elided_text(request)) // 4 + sum(
-            (p.width // self.args.factor) * (p.height // self.args.factor) for p in map(self.seen, received))
+            (p.width // self.args.factor) * (p.height // self.args.factor) for p in seen)
         self.local.prompt_tokens = tokens
         with self.lock:
             self.requests.append({
@@ -150,11 +151,11 @@ class Stub:
         if args.mode == "answer":
             x, y = args.point
             return self.text(args.answer_format.format(x=x, y=y) if args.answer_format else answer_text(x, y))
-        if args.mode == "centre":
-            width, height = self.seen(images_in(messages[-1])[0]).size
+        if args.mode == "centre":  # the image of the last message is the last one seen
+            width, height = seen[-1].size
             return self.text(answer_text(width / 2, height / 2))
         if args.mode == "marker":
-            return self.text(marker_answer(self.seen(images_in(messages[-1])[0]), args.answer_format, args.space))
+            return self.text(marker_answer(seen[-1], args.answer_format, args.space))
         if args.mode == "loop" or not tool_turns:
             if args.mode in ("crop", "loop"):
                 x1, y1, x2, y2 = args.box
