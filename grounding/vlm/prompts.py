@@ -40,12 +40,26 @@ _STATUS = {"description": "The status of the task. Required only by `action=term
            "enum": ["success", "failure"]}
 
 
-def _action(actions: dict[str, str]) -> dict:
+def _parameters(actions: dict[str, str], *, text_for: str, coordinate: str, scroll_for: str) -> dict:
+    """The `computer_use` tool's parameter schema; the versions differ in actions and in which ones each serves."""
     return {
-        "description": "The action to perform. The available actions are:\n"
-        + "\n".join(f"* `{name}`: {what}" for name, what in actions.items()),
-        "enum": list(actions),
-        "type": "string",
+        "properties": {
+            "action": {
+                "description": "The action to perform. The available actions are:\n"
+                + "\n".join(f"* `{name}`: {what}" for name, what in actions.items()),
+                "enum": list(actions),
+                "type": "string",
+            },
+            "keys": {"description": "Required only by `action=key`.", "type": "array"},
+            "text": {"description": f"Required only by {text_for}.", "type": "string"},
+            "coordinate": {"description": coordinate, "type": "array"},
+            "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values "
+                       f"scroll down. Required only by {scroll_for}.", "type": "number"},
+            "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
+            "status": _STATUS,
+        },
+        "required": ["action"],
+        "type": "object",
     }
 
 
@@ -70,21 +84,10 @@ def _qwen25_computer_use(resolution: str) -> str:
         "wait": "Wait specified seconds for the change to happen.",
         "terminate": "Terminate the current task and report its completion status.",
     }
-    parameters = {
-        "properties": {
-            "action": _action(actions),
-            "keys": {"description": "Required only by `action=key`.", "type": "array"},
-            "text": {"description": "Required only by `action=type`.", "type": "string"},
-            "coordinate": {"description": f"{_MOVE_TO} Required only by `action=mouse_move` and "
-                           "`action=left_click_drag`.", "type": "array"},
-            "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values "
-                       "scroll down. Required only by `action=scroll`.", "type": "number"},
-            "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
-            "status": _STATUS,
-        },
-        "required": ["action"],
-        "type": "object",
-    }
+    parameters = _parameters(
+        actions, text_for="`action=type`", scroll_for="`action=scroll`",
+        coordinate=f"{_MOVE_TO} Required only by `action=mouse_move` and `action=left_click_drag`.",
+    )
     function = {
         "name_for_human": "computer_use",
         "name": "computer_use",
@@ -122,20 +125,8 @@ def _qwen3_computer_use(resolution: str) -> str:
         "terminate": "Terminate the current task and report its completion status.",
         "answer": "Answer a question.",
     }
-    parameters = {
-        "properties": {
-            "action": _action(actions),
-            "keys": {"description": "Required only by `action=key`.", "type": "array"},
-            "text": {"description": "Required only by `action=type` and `action=answer`.", "type": "string"},
-            "coordinate": {"description": _MOVE_TO, "type": "array"},
-            "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values "
-                       "scroll down. Required only by `action=scroll` and `action=hscroll`.", "type": "number"},
-            "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
-            "status": _STATUS,
-        },
-        "required": ["action"],
-        "type": "object",
-    }
+    parameters = _parameters(actions, text_for="`action=type` and `action=answer`", coordinate=_MOVE_TO,
+                             scroll_for="`action=scroll` and `action=hscroll`")
     function = {
         "name": "computer_use",
         "description": _COMMON_DESCRIPTION.format(resolution=resolution, edges=""),
