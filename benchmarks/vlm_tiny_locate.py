@@ -39,9 +39,9 @@ def main() -> None:
             arch: build_tiny(Path(root) / arch, arch, max_pixels=args.max_pixels, script="\n[12, 34]")
             for arch in ("qwen2.5-vl", "qwen3-vl")
         }
-        print(f"{'family':16} {'arch':11} {'device':6} {'median s':>9} {'min s':>7} {'tokens':>7}  status")
+        print(f"{'family':20} {'arch':11} {'device':6} {'median s':>9} {'min s':>7} {'tokens':>7}  status")
         for name, family in FAMILIES.items():
-            arch = "qwen3-vl" if family.factor == 32 else "qwen2.5-vl"
+            arch = "qwen3-vl" if family.resize.factor == 32 else "qwen2.5-vl"
             grounder = grounding.load(name, model=str(checkpoints[arch]), zoom=False, device=args.device,
                                       dtype=args.dtype, max_pixels=args.max_pixels, max_new_tokens=16)
             grounder.locate(image, "the blue button")  # warm-up
@@ -50,7 +50,7 @@ def main() -> None:
                 start = time.perf_counter()
                 prediction = grounder.locate(image, "the blue button")
                 times.append(time.perf_counter() - start)
-            print(f"{name:16} {arch:11} {grounder.device:6} {statistics.median(times):9.3f} {min(times):7.3f} "
+            print(f"{name:20} {arch:11} {grounder.device:6} {statistics.median(times):9.3f} {min(times):7.3f} "
                   f"{prediction.tokens:7d}  {prediction.status.value}")
 
 

@@ -17,18 +17,19 @@ import json
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 
 from tools import IsolationUnavailable, isolation, run_python, zoom
 
+from .chat import data_url, usage, with_image
 from .geometry import Box, Transform
 from .types import Prediction, Status, TraceStep
-from .vlm.families import space_to_model
 
-if TYPE_CHECKING:
-    from .remote import OpenAIGrounder
+if TYPE_CHECKING:  # the loop reads a family's facts from the backend it is handed; it imports no backend
+    from .vlm.families import Family
+    from .vlm.spaces import Space
 
 MAX_VIEW_PIXELS = 2560 * 1440  # largest tool image sent back, whatever the family would accept
 PYTHON_OUTPUT_CHARS = 4000  # of the sandbox's stdout, what goes back into the conversation
@@ -50,7 +51,7 @@ TOOLS = [
     }},
     {"type": "function", "function": {
         "name": "python",
-        "description": "Run Python code in a sandbox (no network, no files but a scratch folder). The screenshot is "
+        "description": "Run Python code in a fresh scratch folder. The screenshot is "
         "the PIL image `image`, at the size you see it. Printed output comes back; so do images you call .show() "
         "on, leave as the last expression, or save as files.",
         "parameters": {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
@@ -82,6 +83,28 @@ def offered_tools(allow_unisolated_python: bool) -> list[dict]:
     return TOOLS
 
 
+class ToolBackend(Protocol):
+    """What the loop needs from a chat backend (the `openai` grounder is one)."""
+
+    family: Family
+    max_steps: int
+    python_timeout_s: float
+    allow_unisolated_python: bool
+
+    @property
+    def pixel_budget(self) -> int: ...
+
+    def model_size(self, size: tuple[int, int]) -> tuple[int, int]: ...
+
+    def chat(
+        self, messages: list[dict], *, sent_size: tuple[int, int] | None = None, **extra: Any
+    ) -> tuple[dict, dict]: ...
+
+    def read_answer(
+        self, text: str, model_size: tuple[int, int], image_size: tuple[int, int], body: dict
+    ) -> Prediction: ...
+
+
 class ToolError(Exception):
     """A tool call we cannot run (bad arguments): its message goes back to the model, and the loop goes on."""
 
@@ -93,31 +116,27 @@ class ToolResult:
     step: TraceStep
 
 
-def guide(family_space: str, model_size: tuple[int, int], tools: list[dict]) -> str:
-    width, height = model_size
+def guide(space: Space, model_size: tuple[int, int], tools: list[dict]) -> str:
     names = [tool["function"]["name"] for tool in tools]
     listed = ", ".join(names[:-1]) + " and " + names[-1]
-    units = {"resized-abs": f"pixels of this {width}x{height} screenshot", "0-1000": "0-1000 relative coordinates",
-             "0-1": "0-1 relative coordinates"}[family_space]
     return (
         f"You may call the tools {listed} to look closer before you answer. Tool arguments and your "
-        f"final answer are always in {units} of this full screenshot, whatever image a tool showed last. When "
-        "you are sure, answer without a tool call, in the answer format asked for."
+        f"final answer are always in {space.describe(model_size)} of this full screenshot, whatever image a tool "
+        "showed last. When you are sure, answer without a tool call, in the answer format asked for."
     )
 
 
-def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: str) -> Prediction:
+def locate_with_tools(backend: ToolBackend, image: Image.Image, instruction: str) -> Prediction:
     """Runs the loop for one instruction on one (RGB) image; a Prediction in the image's pixels."""
-    from .remote import data_url, with_image
-
     family = backend.family
     model_size = backend.model_size(image.size)
     seen = image if model_size == image.size else image.resize(model_size, Image.Resampling.BICUBIC)
     # The family's numbers -> model pixels -> the caller's pixels.
-    to_image = space_to_model(family.space, model_size).then(Transform.between_sizes(model_size, image.size))
+    to_image = family.space.to_model(model_size).then(Transform.between_sizes(model_size, image.size))
     messages = with_image(family.messages(instruction, *model_size), data_url(seen))
     tools = offered_tools(backend.allow_unisolated_python)
     messages[-1]["content"].append({"type": "text", "text": guide(family.space, model_size, tools)})
+    view_pixels = min(MAX_VIEW_PIXELS, backend.pixel_budget)  # --max-pixels bounds what the tools show too
 
     trace: list[TraceStep] = []
     tokens = 0
@@ -125,8 +144,10 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
         last = step == backend.max_steps - 1
         if last:
             messages.append({"role": "user", "content": "No more tool calls are possible: answer now."})
-        message, body = backend.chat(messages, **({} if last else {"tools": tools, "tool_choice": "auto"}))
-        tokens += int((body.get("usage") or {}).get("total_tokens") or 0)
+        offer = {} if last else {"tools": tools, "tool_choice": "auto"}
+        # Only the first request holds the screenshot alone, so only its token count can be checked.
+        message, body = backend.chat(messages, sent_size=model_size if step == 0 else None, **offer)
+        tokens += int(usage(body).get("total_tokens") or 0)
         text = str(message.get("content") or "")
         calls = message.get("tool_calls")
         calls = [call for call in calls if isinstance(call, dict)] if isinstance(calls, list) else []
@@ -141,7 +162,7 @@ def locate_with_tools(backend: OpenAIGrounder, image: Image.Image, instruction: 
         messages.append({"role": "assistant", "content": text or None, "tool_calls": calls})
         shown = []
         for call in calls:
-            result = _run_tool(call, image, seen, to_image, backend, family.max_pixels)
+            result = _run_tool(call, image, seen, to_image, backend, view_pixels, tools)
             trace.append(result.step)
             messages.append({"role": "tool", "tool_call_id": str(call.get("id", "")), "content": result.text})
             shown.extend(result.images)
@@ -158,7 +179,10 @@ def _call_name(call: dict) -> str:
     return str(function.get("name")) if isinstance(function, dict) else "?"
 
 
-def _run_tool(call: dict, image, seen, to_image: Transform, backend, max_pixels: int) -> ToolResult:
+def _run_tool(
+    call: dict, image: Image.Image, seen: Image.Image, to_image: Transform, backend: ToolBackend, max_pixels: int,
+    offered: list[dict],
+) -> ToolResult:
     name = _call_name(call)
     raw = ""
     try:
@@ -169,11 +193,12 @@ def _run_tool(call: dict, image, seen, to_image: Transform, backend, max_pixels:
         arguments = json.loads(raw)
         if not isinstance(arguments, dict):
             raise ToolError("arguments must be a JSON object")
+        names = [tool["function"]["name"] for tool in offered]
+        if name not in names:  # also a model calling the python tool it was not offered
+            raise ToolError(f"there is no tool {name!r} here; the tools are {', '.join(names)}")
         if name == "python":
             return _python(arguments, seen, backend, raw)
-        if name in ("crop", "zoom"):
-            return _view(name, arguments, image, seen.width / image.width, to_image, max_pixels, raw)
-        raise ToolError(f"unknown tool {name!r}; the tools are crop, zoom and python")
+        return _view(name, arguments, image, seen.width / image.width, to_image, max_pixels, raw)
     except (ToolError, ValueError, TypeError, KeyError) as exc:  # the model's mistake: tell it, go on
         message = str(exc) if isinstance(exc, ToolError) else f"bad arguments: {exc}"
         return ToolResult(f"error: {message}", (), TraceStep("tool", None, raw=raw, note=f"{name}: error: {message}"))
@@ -198,7 +223,7 @@ def _view(
     if factor is not None and not 0 < factor <= 16:
         raise ToolError(f"factor must lie in (0, 16], got {factor}")
     scale = factor * seen_per_pixel if factor is not None else 1.0
-    limit = min(max_pixels, MAX_VIEW_PIXELS) / (region.width * region.height)
+    limit = max_pixels / (region.width * region.height)
     scale = min(scale, math.sqrt(limit))
     view = zoom(image, region, scale=scale)
     width, height = view.image.size
@@ -209,15 +234,15 @@ def _view(
     return ToolResult(text, (view.image,), step)
 
 
-def _python(arguments: dict, seen, backend, raw: str) -> ToolResult:
+def _python(arguments: dict, seen: Image.Image, backend: ToolBackend, raw: str) -> ToolResult:
     code = arguments.get("code")
     if not isinstance(code, str) or not code.strip():
         raise ToolError("code must be a non-empty string")
     try:
         result = run_python(code, image=seen, timeout_s=backend.python_timeout_s,
                             allow_unisolated=backend.allow_unisolated_python)
-    except IsolationUnavailable:  # a model calling the tool it was not offered
-        raise ToolError("there is no python tool here; the tools are crop and zoom") from None
+    except IsolationUnavailable as exc:  # isolation went away after the tool was offered
+        raise ToolError(str(exc)) from None
     output = result.stdout[:PYTHON_OUTPUT_CHARS]
     text = ("ok" if result.ok else f"error: {result.error}") + (f"\noutput:\n{output}" if output else "")
     if result.images:

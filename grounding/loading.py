@@ -15,8 +15,6 @@ from typing import Any, Callable
 from .errors import OptionError
 from .registry import DEFAULT_MODEL, Entry, get
 from .types import Grounder
-from .zoom import refine as zoom_refine
-from .zoom.config import to_config
 
 Refine = Callable[[Grounder], Grounder]
 
@@ -41,8 +39,13 @@ def refiner(setting: Any) -> Refine:
     """The function that applies a zoom setting to a grounder; settings are checked now, before any model loads."""
     if setting is False:
         return _unchanged
+    # Imported here: `grounding` is imported by every layer below the zoom loop (tools.image uses its geometry), so
+    # its package module must not pull the loop in.
+    from .zoom import refine
+    from .zoom.config import to_config
+
     to_config(setting)  # a bad setting fails here, once, even when a composite has no part to refine
-    return lambda grounder: zoom_refine(grounder, setting)
+    return lambda grounder: refine(grounder, setting)
 
 
 def _unchanged(grounder: Grounder) -> Grounder:

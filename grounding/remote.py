@@ -1,182 +1,39 @@
 """The `openai` backend: any OpenAI-compatible chat-completions endpoint (vLLM, SGLang, a hosted model, `ground serve`).
 
-The prompt, answer parser and coordinate space come from a model family (`grounding.vlm.families`), the same ones
-the transformers backends use: the screenshot is resized as the family's processor would resize it, sent as a PNG
-data URL with the family's messages, and the answer is mapped back into the caller's pixels through `Transform`s.
-Several base URLs are used round-robin; requests are bounded per client, time out, and are retried with backoff on
-429, 5xx and connection failures before a `BackendError` says what happened.
+The prompt, resize, answer parser and coordinate space come from a model family (`grounding.vlm.families`), the same
+ones the transformers backends use: the screenshot is resized as the family's reference inference resizes it, sent
+as a PNG data URL with the family's messages, and the answer is mapped back into the caller's pixels through
+`Transform`s. A server whose own processor resizes the image again is caught by its token count (see
+`check_image_tokens`). The transport (`grounding.chat`) uses several base URLs round-robin, with timeouts and retries.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import itertools
+import json
 import math
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 from PIL import Image
 
+from .chat import ChatClient, completion_message, data_url, usage, with_image
 from .errors import BackendError, ImageError, OptionError
 from .inputs import prepare
 from .registry import register
 from .types import Prediction, Status, Stopwatch
-from .vlm.families import Family, get_family, model_to_image
+from .vlm.families import Family, get_family
+from .vlm.resize import Resize
 
 DEFAULT_FAMILY = "qwen2.5-vl"
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_BACKOFF_S = 30.0
-
-
-def data_url(image: Image.Image) -> str:
-    """A PNG data URL: lossless, so an endpoint sees exactly the pixels we resized."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=3)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def with_image(messages: list[dict], url: str) -> list[dict]:
-    """The family's messages with its {"type": "image"} placeholder replaced by the screenshot's data URL."""
-    filled = []
-    for message in messages:
-        content = message["content"]
-        if isinstance(content, list):
-            content = [
-                {"type": "image_url", "image_url": {"url": url}} if part.get("type") == "image" else part
-                for part in content
-            ]
-        filled.append({**message, "content": content})
-    return filled
-
-
-class ChatClient:
-    """HTTP to one or more OpenAI-compatible endpoints: round-robin, bounded concurrency, timeouts, retries."""
-
-    def __init__(
-        self,
-        base_urls: Sequence[str],
-        api_key: str | None = None,
-        *,
-        timeout_s: float = 120.0,
-        retries: int = 3,
-        backoff_s: float = 0.5,
-        concurrency: int = 8,
-    ) -> None:
-        self.base_urls = tuple(url.rstrip("/") for url in base_urls)
-        self.timeout_s = timeout_s
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._next = itertools.cycle(self.base_urls)
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(concurrency)
-        self._concurrency = concurrency
-        self._client = None
-
-    def _http(self):
-        import httpx
-
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
-                    limits=httpx.Limits(max_connections=self._concurrency),
-                    headers=self._headers,
-                )
-            return self._client
-
-    def _base_url(self) -> str:
-        with self._lock:
-            return next(self._next)
-
-    def get(self, path: str) -> dict:
-        return self._request("GET", path, None)
-
-    def post(self, path: str, payload: dict) -> dict:
-        return self._request("POST", path, payload)
-
-    def _request(self, method: str, path: str, payload: dict | None) -> dict:
-        import httpx
-
-        client = self._http()
-        attempts = self.retries + 1
-        last = ""
-        for attempt in range(attempts):
-            url = self._base_url() + path
-            wait = min(MAX_BACKOFF_S, self.backoff_s * 2**attempt)
-            try:
-                with self._slots:
-                    response = client.request(method, url, json=payload)
-            except httpx.TimeoutException:
-                last = f"{url}: no answer within {self.timeout_s:g} s"
-            except httpx.TransportError as exc:
-                last = f"{url}: {_connection_problem(exc)}"
-            else:
-                if response.status_code < 400:
-                    return _json_body(response, url)
-                last = f"{url}: HTTP {response.status_code} {_error_message(response)}"
-                if response.status_code not in RETRY_STATUSES:
-                    raise BackendError(f"endpoint refused the request: {last}")
-                wait = _retry_after(response, wait)
-            if attempt + 1 < attempts:
-                time.sleep(wait)
-        raise BackendError(f"endpoint failed {attempts} time(s), giving up; last: {last}")
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-
-def _connection_problem(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return "connection refused (is the server running?)" if "refused" in text.lower() else text
-
-
-def _json_body(response, url: str) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        snippet = response.text[:80].replace("\n", " ")
-        raise BackendError(f"{url} answered with something that is not JSON: {snippet!r}") from None
-    if not isinstance(body, dict):
-        raise BackendError(f"{url} answered with JSON that is not an object")
-    return body
-
-
-def _error_message(response) -> str:
-    try:
-        error = response.json().get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-    except (ValueError, AttributeError):
-        message = response.text
-    return " ".join(str(message or "").split())[:200]
-
-
-def _retry_after(response, default: float) -> float:
-    try:
-        return min(MAX_BACKOFF_S, max(0.0, float(response.headers.get("retry-after", ""))))
-    except ValueError:
-        return default
-
-
-def completion_message(body: dict) -> dict:
-    """The assistant message of a chat completion, or BackendError for a body that is not one."""
-    try:
-        message = body["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError):
-        raise BackendError(f"endpoint answered without choices[0].message: {str(body)[:120]}") from None
-    if not isinstance(message, dict):
-        raise BackendError("endpoint answered with a message that is not an object")
-    return message
+# Tokens a chat template adds around the text we send (role markers, vision markers, a default system prompt).
+TEMPLATE_TOKENS = 64
 
 
 @register("openai", description="an OpenAI-compatible chat endpoint (vLLM, SGLang, `ground serve`, hosted models)")
 class OpenAIGrounder:
-    """Grounding over the chat-completions protocol with a model family's prompt, parser and coordinate space.
+    """Grounding over the chat-completions protocol with a model family's prompt, resize, parser and coordinate space.
 
     `resize=False` sends the screenshot at its own size and reads resized-abs answers as its pixels: what a
     `ground serve` endpoint (which accepts any size) needs for answers exact to the pixel. `tools=True` runs the
@@ -200,7 +57,7 @@ class OpenAIGrounder:
         retries: int = 3,
         backoff_s: float = 0.5,
         concurrency: int = 8,
-        max_tokens: int = 256,
+        max_tokens: int | None = None,
         temperature: float = 0.0,
         tools: bool = False,
         max_steps: int = 6,
@@ -213,13 +70,14 @@ class OpenAIGrounder:
         for url in urls:
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
                 raise OptionError(f"--base-url must start with http:// or https://, got {url!r}")
+        self.family: Family = get_family(family)
+        max_tokens = max_tokens or self.family.max_new_tokens
         _check_positive(timeout_s=timeout_s, concurrency=concurrency, max_tokens=max_tokens, max_steps=max_steps,
                         python_timeout_s=python_timeout_s)
         if retries < 0 or backoff_s < 0:
             raise OptionError("retries and backoff_s must not be negative")
-        self.family: Family = get_family(family)
+        self.image_resize: Resize = self.family.resize.bounded(min_pixels, max_pixels)
         self.model_name = model_name
-        self.max_pixels, self.min_pixels = max_pixels, min_pixels
         self.resize = bool(resize)
         self.max_tokens, self.temperature = max_tokens, temperature
         self.tools, self.max_steps, self.python_timeout_s = bool(tools), max_steps, python_timeout_s
@@ -237,6 +95,11 @@ class OpenAIGrounder:
         )
         self._name_lock = threading.Lock()
 
+    @property
+    def pixel_budget(self) -> int:
+        """Most pixels an image sent to the model has (the family's, or --max-pixels)."""
+        return self.image_resize.max_pixels
+
     def served_model(self) -> str:
         """--model-name, or the first model the endpoint lists (vLLM and `ground serve` serve one)."""
         with self._name_lock:
@@ -252,16 +115,54 @@ class OpenAIGrounder:
         if not self.resize:
             return size
         try:
-            return self.family.model_size(*size, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            return self.image_resize.size(*size)
         except ValueError as exc:  # an aspect ratio the family's processor refuses
             raise ImageError(str(exc)) from None
 
-    def chat(self, messages: list[dict], **extra: Any) -> tuple[dict, dict]:
-        """One chat completion: (the assistant message, the whole response body)."""
+    def chat(
+        self, messages: list[dict], *, sent_size: tuple[int, int] | None = None, **extra: Any
+    ) -> tuple[dict, dict]:
+        """One chat completion: (the assistant message, the whole response body).
+
+        `sent_size`: the size of the one image in `messages`, resized for the family; the server's token count is
+        then checked against it.
+        """
         payload = {"model": self.served_model(), "messages": messages, "max_tokens": self.max_tokens,
                    "temperature": self.temperature, **extra}
         body = self.client.post("/chat/completions", payload)
+        if sent_size is not None and self.resize:
+            self.check_image_tokens(body, payload, sent_size)
         return completion_message(body), body
+
+    def check_image_tokens(self, body: dict, payload: dict, sent_size: tuple[int, int]) -> None:
+        """BackendError when the server saw the screenshot at another size than the one sent.
+
+        A server whose processor has a smaller max_pixels (or a larger min_pixels) resizes the image again, and
+        answers in absolute pixels are then off by that ratio with nothing to show for it. The prompt tokens it
+        reports hold the image's tokens plus the text's; the text is at most one token per byte (plus the chat
+        template's markers), so a count below the image's tokens, or above image and all text together, means the
+        image was resized. Endpoints that report no prompt tokens (`ground serve`) are not checked.
+        """
+        reported = usage(body).get("prompt_tokens")
+        if not isinstance(reported, int) or isinstance(reported, bool) or reported <= 0:
+            return
+        expected = self.image_resize.image_tokens(sent_size)
+        most = expected + _text_bytes(payload) + TEMPLATE_TOKENS
+        width, height = sent_size
+        side = self.image_resize.factor
+        if reported < expected:
+            raise BackendError(
+                f"the endpoint resized the screenshot behind our back: it counted {reported:,} prompt tokens for a "
+                f"{width}x{height} image of {expected:,} image tokens, so its answers would be in another image's "
+                f"pixels; raise the server's max_pixels to {width * height:,} or pass --max-pixels below "
+                f"{reported * side * side:,}"
+            )
+        if reported > most:
+            raise BackendError(
+                f"the endpoint enlarged the screenshot behind our back: it counted {reported:,} prompt tokens, more "
+                f"than the {expected:,} image tokens of the {width}x{height} image sent and all of the prompt's text; "
+                f"lower the server's min_pixels to {width * height:,} or pass -O min_pixels=N with the server's N"
+            )
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         image, instruction = prepare(image, instruction)
@@ -277,24 +178,27 @@ class OpenAIGrounder:
     def _locate_once(self, image: Image.Image, instruction: str) -> Prediction:
         size = self.model_size(image.size)
         seen = image if size == image.size else image.resize(size, Image.Resampling.BICUBIC)
-        message, body = self.chat(with_image(self.family.messages(instruction, *size), data_url(seen)))
+        messages = with_image(self.family.messages(instruction, *size), data_url(seen))
+        message, body = self.chat(messages, sent_size=size)
         return self.read_answer(str(message.get("content") or ""), size, image.size, body)
 
     def read_answer(
         self, text: str, model_size: tuple[int, int], image_size: tuple[int, int], body: dict
     ) -> Prediction:
-        """The family's answer text as a Prediction in the caller's pixels (wrong_format when it has no point)."""
-        tokens = int((body.get("usage") or {}).get("total_tokens") or 0)
+        """The family's answer text as a Prediction in the caller's pixels: not_found when the family (or a
+        `ground serve` endpoint) says the target is not there, wrong_format when there is no point in its space."""
+        tokens = int(usage(body).get("total_tokens") or 0)
         extension = _extension(body)  # `ground serve` says when its grounder found nothing, and how sure it was
         score = extension.get("score")
         score = min(1.0, max(0.0, float(score))) if isinstance(score, (int, float)) and math.isfinite(score) else 0.0
         if extension.get("status") == Status.NOT_FOUND.value:
             return Prediction.not_found(raw=text, score=score, tokens=tokens)
-        answer = self.family.parse(text)
-        if answer is None:
+        reading = self.family.read(text, model_size, image_size)
+        if reading.status is Status.NOT_FOUND:
+            return Prediction.not_found(raw=text, score=score, tokens=tokens)
+        if reading.point is None:
             return Prediction.wrong_format(text, tokens=tokens)
-        point, box = model_to_image(answer, self.family, model_size, image_size)
-        return Prediction(point=point, box=box, score=score, raw=text, tokens=tokens)
+        return Prediction(point=reading.point, box=reading.box, score=score, raw=text, tokens=tokens)
 
     def locate_batch(self, images: Sequence[Image.Image], instructions: Sequence[str]) -> list[Prediction]:
         """Several requests in flight at once (at most `concurrency`), answers in the order asked."""
@@ -302,6 +206,19 @@ class OpenAIGrounder:
             raise ValueError(f"{len(images)} images for {len(instructions)} instructions")
         with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(images)))) as pool:
             return list(pool.map(self.locate, images, instructions))
+
+
+def _text_bytes(payload: dict) -> int:
+    """Bytes of all the text a chat template will render from the request (messages and tools): an upper bound on
+    its tokens, since a byte-level BPE token holds at least one byte."""
+    texts = [json.dumps(payload["tools"])] if payload.get("tools") else []
+    for message in payload["messages"]:
+        content = message.get("content")
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        texts += [part["text"] for part in parts if part.get("type") == "text"]
+        if message.get("tool_calls"):
+            texts.append(json.dumps(message["tool_calls"]))
+    return sum(len(text.encode()) for text in texts) + 8 * len(payload["messages"])
 
 
 def _extension(body: dict) -> dict:

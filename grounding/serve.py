@@ -82,8 +82,9 @@ def make_server(
 
 
 def template_pattern(template: str) -> re.Pattern[str]:
-    """A family's user-prompt template as a regex whose `instruction` group gives the instruction back."""
-    parts = re.split(r"\$\{?(instruction|width|height)\}?", template)
+    """A family's user-prompt template as a regex whose `instruction` group gives the instruction back (matched
+    against stripped text, so the template is stripped too)."""
+    parts = re.split(r"\$\{?(instruction|width|height)\}?", template.strip())
     pattern = ""
     for index, part in enumerate(parts):
         if index % 2 == 0:
@@ -219,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
         family = self.server.config.family
         if prediction.point is not None:
             point = prediction.point
-            if family.space == "resized-abs":
+            if family.space.in_pixels:
                 # Integer pixel answers name the pixel the point falls in, so a client lands on the same pixel.
                 point = Point(*point.rounded())
             text = family.format_answer(point, *size)

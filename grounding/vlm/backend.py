@@ -20,8 +20,8 @@ from ..errors import BackendError, ImageError, OptionError
 from ..geometry import Box
 from ..inputs import prepare
 from ..types import Prediction, Status, TraceStep
-from .families import Family, answer_in_space, get_family, model_to_image, smart_resize
-from .loading import CHATML_TEMPLATE, load_checkpoint, pixel_bounds
+from .families import Family, get_family
+from .loading import CHATML_TEMPLATE, load_checkpoint, patch_factor
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,13 @@ class _Output:
 class VLMGrounder:
     """A Qwen-VL-architecture checkpoint read with one family's conventions.
 
-    Options: `family` (prompt, parser, coordinate space), `model` (local directory or hub id; default the family's
-    first model), `device` (cuda, cuda:1, cpu, auto; default cuda when present), `dtype` (default bf16 on CUDA,
-    fp32 on CPU), `min_pixels` / `max_pixels` (bounds of the resized image; default the checkpoint's processor or
-    the family's reference setting), `max_new_tokens`, `batch_size` (samples per generate call in `locate_batch`).
+    Options: `family` (prompt, resize, parser, coordinate space), `model` (local directory or hub id; default the
+    family's first model), `device` (cuda, cuda:1, cpu, auto; default cuda when present), `dtype` (default bf16 on
+    CUDA, fp32 on CPU), `min_pixels` / `max_pixels` (the caller's pixel budget in place of the family's reference
+    resize), `max_new_tokens` (default the family's), `batch_size` (samples per generate call in `locate_batch`).
+
+    The screenshot is resized exactly as the family's reference inference resizes it, the same over HTTP, so both
+    paths show a model the same image; the checkpoint's processor only supplies the patch size, and must agree.
     """
 
     # For `ground eval`: one worker; generate calls are serialised anyway, batching is where the parallelism is.
@@ -60,7 +63,7 @@ class VLMGrounder:
         dtype: str | None = None,
         min_pixels: int | None = None,
         max_pixels: int | None = None,
-        max_new_tokens: int = 64,
+        max_new_tokens: int | None = None,
         batch_size: int = 4,
     ) -> None:
         for option, value in (("min_pixels", min_pixels), ("max_pixels", max_pixels),
@@ -70,10 +73,14 @@ class VLMGrounder:
         self.family: Family = get_family(family)
         self.model_id = model or self.family.default_model
         self.name = f"{self.family.name}:{self.model_id}"
-        self.max_new_tokens = max_new_tokens
+        self.max_new_tokens = max_new_tokens or self.family.max_new_tokens
         self.batch_size = batch_size
+        self.resize = self.family.resize.bounded(min_pixels, max_pixels)
         self._loaded = load_checkpoint(self.model_id, device, dtype)
-        self.bounds = pixel_bounds(self._loaded.image_processor, self.family, min_pixels, max_pixels)
+        factor = patch_factor(self._loaded.image_processor)
+        if factor != self.resize.factor:
+            raise BackendError(f"{self.model_id} sees the image in {factor}-pixel tokens, the {self.family.name} "
+                               f"family in {self.resize.factor}-pixel ones: is --family right for it?")
         self._lock = threading.Lock()  # one generate at a time: eval workers may share this grounder
         tokenizer = self._loaded.tokenizer
         self._image_token = tokenizer.convert_ids_to_tokens(self._loaded.model.config.image_token_id)
@@ -85,8 +92,8 @@ class VLMGrounder:
 
     @property
     def preferred_max_pixels(self) -> int:
-        """The zoom loop sends no more than this: the processor would shrink a larger image anyway."""
-        return self.bounds.max_pixels
+        """The zoom loop sends no more than this: the resize would shrink a larger image anyway."""
+        return self.resize.max_pixels
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         return self.locate_batch([image], [instruction])[0]
@@ -105,9 +112,8 @@ class VLMGrounder:
 
     def _request(self, image: Image.Image, instruction: str) -> _Request:
         width, height = image.size
-        b = self.bounds
         try:
-            model_h, model_w = smart_resize(height, width, b.factor, b.min_pixels, b.max_pixels)
+            model_w, model_h = self.resize.size(width, height)
         except ValueError as exc:
             raise ImageError(f"{width}x{height} image: {exc}") from None
         messages = self.family.messages(instruction, model_w, model_h)
@@ -138,19 +144,11 @@ class VLMGrounder:
     def _generate(self, chunk: list[_Request]) -> list[_Output]:
         import torch
 
-        loaded, b = self._loaded, self.bounds
-        vision = loaded.image_processor(
-            images=[request.image for request in chunk],
-            size={"shortest_edge": b.min_pixels, "longest_edge": b.max_pixels},
-            return_tensors="pt",
-        )
+        loaded = self._loaded
+        vision = vision_inputs(loaded.image_processor, [request.image for request in chunk],
+                               [request.model_size for request in chunk])
         texts = []
-        for request, (t, h, w) in zip(chunk, vision["image_grid_thw"].tolist()):
-            seen = (w * b.patch_size, h * b.patch_size)
-            if seen != request.model_size:  # the prompt told the model a size it did not get: every answer would be off
-                raise BackendError(f"the image processor resized to {seen}, not the {request.model_size} the "
-                                   "prompt states; its resize differs from smart_resize")
-            tokens = t * h * w // (b.merge_size ** 2)
+        for request, tokens in zip(chunk, vision.pop("image_tokens")):
             texts.append(request.prompt.replace(self._image_token, self._image_token * tokens, 1))
         text_inputs = loaded.tokenizer(
             texts, padding=True, padding_side="left", add_special_tokens=False, return_tensors="pt"
@@ -188,16 +186,41 @@ class VLMGrounder:
         raw = self.family.answer_prefix + output.text
         tokens = output.prompt_tokens + output.generated_tokens
         extra = {"family": self.family.name, "model_size": list(request.model_size)}
-        answer = self.family.parse(raw)
-        if answer is None or not answer_in_space(answer, self.family, request.model_size):
-            return Prediction.wrong_format(raw, elapsed_s=elapsed, tokens=tokens, extra=extra)
-        point, box = model_to_image(answer, self.family, request.model_size, request.image.size)
+        reading = self.family.read(raw, request.model_size, request.image.size)
         score = min(1.0, max(0.0, output.score))
+        if reading.status is Status.NOT_FOUND:
+            return Prediction.not_found(raw, score=score, elapsed_s=elapsed, tokens=tokens, extra=extra)
+        if reading.point is None:
+            return Prediction.wrong_format(raw, elapsed_s=elapsed, tokens=tokens, extra=extra)
         whole = Box(0, 0, *request.image.size)
-        step = TraceStep("full", whole, scale=request.model_size[0] / request.image.size[0], raw=raw, point=point,
-                         score=score)
-        return Prediction(point=point, box=box, score=score, raw=raw, elapsed_s=elapsed, trace=(step,),
-                          tokens=tokens, extra=extra)
+        step = TraceStep("full", whole, scale=request.model_size[0] / request.image.size[0], raw=raw,
+                         point=reading.point, score=score)
+        return Prediction(point=reading.point, box=reading.box, score=score, raw=raw, elapsed_s=elapsed,
+                          trace=(step,), tokens=tokens, extra=extra)
+
+
+def vision_inputs(image_processor: Any, images: Sequence[Image.Image], sizes: Sequence[tuple[int, int]]) -> dict:
+    """The image processor's inputs for images shown at `sizes` (the family's resize, already computed), plus
+    `image_tokens`, the placeholder count per image.
+
+    Each image is resized here, once, straight to its size (bicubic, as qwen_vl_utils and the processor do); the
+    processor's bounds then span exactly those areas, so it keeps them. Its patch grid is checked against them: a
+    prompt that states one size while the model sees another puts every answer off.
+    """
+    shown = [image if image.size == size else image.resize(size, Image.Resampling.BICUBIC)
+             for image, size in zip(images, sizes)]
+    areas = [width * height for width, height in sizes]
+    vision = dict(image_processor(images=shown, size={"shortest_edge": min(areas), "longest_edge": max(areas)},
+                                  return_tensors="pt"))
+    patch, merge = int(image_processor.patch_size), int(image_processor.merge_size)
+    tokens = []
+    for size, (t, h, w) in zip(sizes, vision["image_grid_thw"].tolist()):
+        if (w * patch, h * patch) != tuple(size):
+            raise BackendError(f"the image processor resized {size[0]}x{size[1]} to {w * patch}x{h * patch}; "
+                               "the prompt would state a size the model does not see")
+        tokens.append(t * h * w // merge**2)
+    vision["image_tokens"] = tokens
+    return vision
 
 
 def _stop_ids(model: Any, tokenizer: Any) -> frozenset[int]:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BackendError, OptionError
-from .families import Family
 
 # Used when a checkpoint ships no chat template: ChatML, as the Qwen-VL checkpoints write it.
 CHATML_TEMPLATE = (
@@ -88,37 +87,9 @@ def pick_dtype(dtype: str | None, device: str) -> Any:
     return getattr(torch, name)
 
 
-@dataclass(frozen=True)
-class Bounds:
-    """The processor's resize parameters for one grounder: what smart_resize gets."""
-
-    factor: int
-    patch_size: int
-    merge_size: int
-    min_pixels: int
-    max_pixels: int
-
-
-def pixel_bounds(image_processor: Any, family: Family, min_pixels: int | None, max_pixels: int | None) -> Bounds:
-    """Factor from the processor (it is the architecture); pixel bounds from the caller, else the family where its
-    reference inference sets them, else the processor, else the family defaults."""
-    patch = int(getattr(image_processor, "patch_size", 0) or family.factor // 2)
-    merge = int(getattr(image_processor, "merge_size", 0) or 2)
-    size = getattr(image_processor, "size", None)
-
-    def read(key: str, legacy: str) -> int | None:
-        value = getattr(size, key, None) if not isinstance(size, dict) else size.get(key)
-        return value or getattr(image_processor, legacy, None)
-
-    low, high = read("shortest_edge", "min_pixels"), read("longest_edge", "max_pixels")
-    if family.pin_pixels or not (low and high):
-        low, high = family.min_pixels, family.max_pixels
-    if min_pixels and max_pixels and min_pixels > max_pixels:
-        raise OptionError(f"min_pixels ({min_pixels}) is larger than max_pixels ({max_pixels})")
-    # One bound given by the caller wins over the other's default (max_pixels=200_000 on a 2M-min family works).
-    high = int(max_pixels or max(high, min_pixels or 0))
-    low = int(min_pixels or min(low, high))
-    return Bounds(patch * merge, patch, merge, low, high)
+def patch_factor(image_processor: Any) -> int:
+    """Pixels per side of one image token (patch size x merge size): the architecture, read from the processor."""
+    return int(getattr(image_processor, "patch_size", 0) or 14) * int(getattr(image_processor, "merge_size", 0) or 2)
 
 
 def _processor_chat_template(path: Path) -> str | None:

@@ -68,11 +68,22 @@ def test_crop_then_answer_maps_back_to_the_screenshot(screenshot):
     crop = prediction.trace[1].crop
     expected = Transform.between_sizes((1932, 1092), screenshot.size).apply_box(asked)
     assert all(abs(a - b) <= 1 for a, b in zip(crop, expected, strict=True)), (crop, expected)
-    assert prediction.calls == 2 and prediction.tokens == 30
+    assert prediction.calls == 2 and prediction.tokens == first["prompt_tokens"] + second["prompt_tokens"] + 10
     assert first["tools"] == ["crop", "zoom", "python"] and first["sizes"] == [[1932, 1092]]
     tool_message = next(m for m in second["messages"] if m["role"] == "tool")
     assert "region [1400.0, 700.0, 1600.0, 900.0]" in tool_message["content"]
     assert second["sizes"][-1] == [round(crop.width), round(crop.height)]  # full resolution, not the resized view
+
+
+def test_the_views_honour_max_pixels(screenshot):
+    with stub("--mode", "crop", "--box", "100", "100", "300", "200") as (_, port):
+        agent(port, max_pixels=100_000).locate(screenshot, "click the red square")
+        first, second = requests_seen(port)[:2]
+    (screen,), view = first["sizes"], second["sizes"][-1]
+    assert screen[0] * screen[1] <= 100_000
+    # The region asked for is ~418,000 screenshot pixels at full resolution; the view is scaled to the budget (its
+    # sides rounded to whole pixels).
+    assert 95_000 <= view[0] * view[1] <= 101_000
 
 
 def test_python_tool_finds_the_marker(screenshot):
@@ -148,8 +159,8 @@ def test_without_isolation_the_python_tool_is_withheld_until_the_user_opts_in(sc
         assert not listener.reached()
         assert first["tools"] == ["crop", "zoom"] and "python" not in str(first["messages"])
         assert next(m for m in second["messages"] if m["role"] == "tool")["content"] == (
-            "error: there is no python tool here; the tools are crop and zoom")
-        assert withheld.status is Status.OK and withheld.trace[1].note.startswith("python: error: there is no python")
+            "error: there is no tool 'python' here; the tools are crop, zoom")
+        assert withheld.status is Status.OK and withheld.trace[1].note.startswith("python: error: there is no tool 'python'")
 
         with code_stub(tmp_path, connect_to(listener)) as (_, port):
             with warnings.catch_warnings():

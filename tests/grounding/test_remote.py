@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -47,11 +46,11 @@ def test_answer_maps_back_from_the_resized_image(screenshot):
     assert (prediction.point.x, prediction.point.y) == pytest.approx((960, 540))
     assert seen[0]["model"] == "stub-model"  # asked /v1/models, as none was given
     assert seen[0]["authorization"] == "Bearer sk-stub"
-    assert prediction.tokens == 15 and '"coordinate": [966, 546]' in prediction.raw
+    assert prediction.tokens == seen[0]["prompt_tokens"] + 5 and '"coordinate": [966, 546]' in prediction.raw
 
 
 def test_other_family_and_size_options(screenshot):
-    with stub("--mode", "centre") as (_, port):
+    with stub("--mode", "centre", "--factor", "32", "--server-min-pixels", "65536") as (_, port):
         grounder = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m",
                                   family="qwen3-vl", max_pixels=640 * 360)
         prediction = grounder.locate(screenshot, "the middle")
@@ -161,3 +160,64 @@ def test_cli_json_through_a_stub(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["point"] == [960.0, 540.0]
     assert request["authorization"] == "Bearer k2"
+
+
+# --------------------------------------------------------------------------------- a server that resizes by itself
+
+def test_a_server_that_shrinks_the_screenshot_is_caught(screenshot):
+    # vLLM started with max_pixels = 1280 tokens (a setting Qwen's docs suggest) gets a 1932x1092 (2,691-token) image.
+    with stub("--mode", "centre", "--server-max-pixels", str(1280 * 28 * 28)) as (_, port):
+        grounder = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m")
+        with pytest.raises(BackendError, match=r"resized the screenshot behind our back.*1932x1092 image of 2,691 "
+                                               r"image tokens.*raise the server's max_pixels to 2,109,744"):
+            grounder.locate(screenshot, "the middle of the screen")
+        (request,) = stats(port)
+        assert request["prompt_tokens"] < 2691  # what the check saw: fewer tokens than the image alone
+        # Within the server's budget the answer is in the pixels of what was sent, and right.
+        fitted = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m",
+                                max_pixels=1280 * 28 * 28)
+        prediction = fitted.locate(screenshot, "the middle of the screen")
+    assert prediction.status is Status.OK
+    assert prediction.point.distance(grounding.Point(960, 540)) < 1
+
+
+def test_a_server_that_enlarges_the_screenshot_is_caught(screenshot):
+    # The text's tokens are bounded by its bytes only, so an enlargement is caught when it outweighs the prompt: a
+    # zoom crop of 16 tokens on a server whose min_pixels makes it 2,048.
+    crop = screenshot.crop((0, 0, 110, 110))
+    with stub("--mode", "centre", "--server-min-pixels", str(2048 * 28 * 28)) as (_, port):
+        grounder = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m", family="uground")
+        with pytest.raises(BackendError, match=r"enlarged the screenshot behind our back.*16 image tokens of the "
+                                               r"112x112 image sent"):
+            grounder.locate(crop, "the middle")
+
+
+def test_the_cli_says_so_in_one_line(tmp_path):
+    with stub("--mode", "centre", "--server-max-pixels", str(1280 * 28 * 28)) as (_, port):
+        result = subprocess.run(
+            [sys.executable, "-m", "agent.cli", "locate", str(SAMPLE), "the middle", "--model", "openai",
+             "--base-url", f"http://127.0.0.1:{port}/v1", "--model-name", "m"],
+            capture_output=True, text=True, cwd=REPO, timeout=120,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith("ground: error: the endpoint resized the screenshot behind our back")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------- answers, as on every path
+
+def test_an_answer_outside_the_space_is_wrong_format_not_a_click_on_the_edge(screenshot):
+    with stub("--mode", "answer", "--point", "5000", "40") as (_, port):  # x = 5000 on a 1932-wide image
+        prediction = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1").locate(screenshot, "File")
+    assert prediction.status is Status.WRONG_FORMAT and prediction.point is None
+
+
+@pytest.mark.parametrize(("family", "answer"), [("ui-venus-1.5", "[-1,-1]"),
+                                                 ("infigui-g1", "<think>There is no such menu.</think>[]")])
+def test_a_family_that_says_the_target_is_not_there_is_not_found(screenshot, family, answer):
+    options = ("--factor", "32", "--server-min-pixels", "65536") if family == "ui-venus-1.5" else ()
+    with stub("--mode", "answer", "--answer-format", answer, *options) as (_, port):
+        grounder = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", family=family)
+        assert grounder.max_tokens == grounder.family.max_new_tokens  # 1024 for InfiGUI-G1, which reasons first
+        prediction = grounder.locate(screenshot, "the Frobnicate menu")
+    assert prediction.status is Status.NOT_FOUND and prediction.point is None

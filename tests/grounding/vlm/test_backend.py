@@ -10,7 +10,6 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +24,9 @@ import grounding
 from grounding.errors import BackendError, ImageError, OptionError
 from grounding.geometry import Box
 from grounding.types import Status
-from grounding.vlm.families import smart_resize
+from grounding.vlm.backend import vision_inputs
+from grounding.vlm.families import FAMILIES
+from grounding.vlm.resize import smart_resize
 from grounding.vlm.tiny import build_tiny
 from tools.image import crop
 from tests.conftest import REPO
@@ -47,6 +48,8 @@ def checkpoints(tmp_path_factory):
         "qwen2-vl-scripted": build_tiny(root / "qwen2s", "qwen2-vl", max_pixels=TINY_MAX_PIXELS, script="\n(12,34)"),
         "qwen3-vl-scripted": build_tiny(root / "qwen3s", "qwen3-vl", max_pixels=TINY_MAX_PIXELS,
                                         script="[513, 264]"),
+        # InfiGUI-G1's "the target is not there": an empty list right after the generation prompt.
+        "qwen2.5-vl-empty": build_tiny(root / "qwen25e", "qwen2.5-vl", max_pixels=TINY_MAX_PIXELS, script="\n[]"),
     }
 
 
@@ -77,11 +80,12 @@ def test_random_model_runs_end_to_end_and_yields_wrong_format(checkpoints, arch)
     assert prediction.elapsed_s > 0
 
 
-def test_scripted_qwen25_point_maps_through_the_processor_resize(checkpoints):
+def test_scripted_qwen25_point_maps_through_the_family_resize(checkpoints):
     grounder = grounding.load("qwen2.5-vl", model=str(checkpoints["qwen2.5-vl-scripted"]), zoom=False)
     image = screenshot(333, 517)  # not a multiple of 28 on either side
     prediction = grounder.locate(image, "click the OK button")
-    model_h, model_w = smart_resize(517, 333, 28, 4 * 28 * 28, TINY_MAX_PIXELS)
+    # The family's resize, not the tiny checkpoint's own processor bounds (128 tokens): the same size as over HTTP.
+    model_w, model_h = 336, 504
     assert prediction.extra["model_size"] == [model_w, model_h]
     assert prediction.raw.endswith('"coordinate": [12, 34]')
     assert prediction.status is Status.OK
@@ -91,11 +95,12 @@ def test_scripted_qwen25_point_maps_through_the_processor_resize(checkpoints):
 
 
 def test_scripted_qwen3_uses_0_1000(checkpoints):
-    grounder = grounding.load("qwen3-vl", model=str(checkpoints["qwen3-vl-scripted"]), zoom=False)
+    grounder = grounding.load("qwen3-vl", model=str(checkpoints["qwen3-vl-scripted"]), zoom=False,
+                              max_pixels=TINY_MAX_PIXELS)
     prediction = grounder.locate(screenshot(1366, 768), "the OK button")
     assert prediction.status is Status.OK
     assert near(prediction.point, 0.513 * 1366, 0.264 * 768)
-    # the size the model saw respects the checkpoint processor's factor 32 and max_pixels
+    # the size the model saw respects the factor 32 and the caller's max_pixels
     model_w, model_h = prediction.extra["model_size"]
     assert model_w % 32 == 0 and model_h % 32 == 0 and model_w * model_h <= TINY_MAX_PIXELS
 
@@ -150,8 +155,8 @@ def test_batch_equals_one_by_one(checkpoints):
 def test_zoom_loop_wraps_the_backend(checkpoints):
     path = str(checkpoints["qwen2.5-vl-scripted"])
     image = screenshot(1280, 800)
-    plain = grounding.load("qwen2.5-vl", model=path, zoom=False).locate(image, "the OK button")
-    zoomed = grounding.load("qwen2.5-vl", model=path, zoom=True).locate(image, "the OK button")
+    plain = grounding.load("qwen2.5-vl", model=path, zoom=False, max_pixels=TINY_MAX_PIXELS).locate(image, "OK")
+    zoomed = grounding.load("qwen2.5-vl", model=path, zoom=True, max_pixels=TINY_MAX_PIXELS).locate(image, "OK")
     assert zoomed.status is Status.OK and zoomed.calls >= 2
     assert 0 <= zoomed.point.x <= 1280 and 0 <= zoomed.point.y <= 800
     # The zoom loop's first look is the whole screen: the same answer as a plain call, up to its own downscale.
@@ -173,21 +178,38 @@ def test_cached_hub_id_loads_from_the_hf_cache(checkpoints, tmp_path, monkeypatc
     assert grounder.locate(screenshot(300, 200), "OK").status is Status.OK
 
 
-def test_resize_bounds_come_from_the_processor_unless_the_family_pins_them(checkpoints):
+SCREENS = [(1920, 1080), (2560, 1440), (3840, 2160), (1337, 917)]
+# Families that resize these screens alike need checking once: (factor, sizes) -> the families sharing them.
+RESIZES: dict[tuple, list[str]] = {}
+for _name, _family in FAMILIES.items():
+    _sizes = tuple(_family.model_size(width, height) for width, height in SCREENS)
+    RESIZES.setdefault((_family.resize.factor, _sizes), []).append(_name)
+
+
+@pytest.mark.parametrize(("factor", "sizes"), list(RESIZES), ids=["+".join(names) for names in RESIZES.values()])
+def test_the_processor_keeps_the_family_size_at_every_screen(checkpoints, factor, sizes):
+    """The local path resizes once to the family's size; the checkpoint's processor must then keep it, or the prompt
+    (which may state the size) and the answers' pixels would describe another image."""
     from transformers import AutoImageProcessor
 
-    from grounding.vlm.families import get_family
-    from grounding.vlm.loading import pixel_bounds
+    processor = AutoImageProcessor.from_pretrained(checkpoints["qwen3-vl" if factor == 32 else "qwen2.5-vl"])
+    vision = vision_inputs(processor, [screenshot(width, height) for width, height in SCREENS], list(sizes))
+    grids = [(w * processor.patch_size, h * processor.patch_size) for _, h, w in vision["image_grid_thw"].tolist()]
+    assert grids == list(sizes)
+    assert vision["image_tokens"] == [(width // factor) * (height // factor) for width, height in sizes]
 
-    processor = AutoImageProcessor.from_pretrained(checkpoints["qwen3-vl"])
-    bounds = pixel_bounds(processor, get_family("qwen3-vl"), None, None)
-    assert (bounds.factor, bounds.min_pixels, bounds.max_pixels) == (32, 4 * 32 * 32, TINY_MAX_PIXELS)
-    processor = AutoImageProcessor.from_pretrained(checkpoints["qwen2.5-vl"])
-    assert pixel_bounds(processor, get_family("gta1"), None, None).max_pixels == 4096 * 2160
-    pinned = pixel_bounds(processor, get_family("ui-venus-ground"), None, 500_000)
-    assert (pinned.factor, pinned.min_pixels, pinned.max_pixels) == (28, 500_000, 500_000)
-    with pytest.raises(OptionError, match="min_pixels"):
-        pixel_bounds(processor, get_family("gta1"), 9000, 8000)
+
+def test_a_checkpoint_of_another_patch_size_is_refused(checkpoints):
+    with pytest.raises(BackendError, match=r"28-pixel tokens, the qwen3-vl family in 32-pixel ones"):
+        grounding.load("qwen3-vl", model=str(checkpoints["qwen2.5-vl"]), zoom=False)
+
+
+def test_an_empty_answer_is_not_found_for_infigui(checkpoints):
+    grounder = grounding.load("infigui-g1", model=str(checkpoints["qwen2.5-vl-empty"]), zoom=False)
+    assert grounder.max_new_tokens == 1024  # it reasons before it answers
+    prediction = grounder.locate(screenshot(1337, 917), "the Quit button")
+    assert prediction.raw == "[]"
+    assert prediction.status is Status.NOT_FOUND and prediction.point is None
 
 
 def test_bad_options_and_inputs(checkpoints):
@@ -216,14 +238,29 @@ def test_missing_weights_cli_message(tmp_path):
     screenshot(320, 200).save(image)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(tmp_path / "hub")}
     result = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "locate", str(image), "OK", "--model", "gta1-7b"],
+        [sys.executable, "-m", "agent.cli", "locate", str(image), "OK", "--model", "gta1-7b-2507"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "ground: error: weights for Salesforce/GTA1-7B not found locally; "
-        "download them with `huggingface-cli download Salesforce/GTA1-7B`"
+        "ground: error: weights for Salesforce/GTA1-7B-2507 not found locally; "
+        "download them with `huggingface-cli download Salesforce/GTA1-7B-2507`"
     )
+
+
+def test_a_dropped_preset_says_why(tmp_path):
+    image = tmp_path / "shot.png"
+    screenshot(320, 200).save(image)
+    result = subprocess.run([sys.executable, "-m", "agent.cli", "locate", str(image), "OK", "--model", "gta1-32b"],
+                            capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("ground: error: gta1-32b was dropped: Salesforce/GTA1-32B is built on OpenCUA-32B")
+    assert len(result.stderr.strip().splitlines()) == 1
+    listing = subprocess.run([sys.executable, "-m", "agent.cli", "models"], capture_output=True, text=True, cwd=REPO,
+                             timeout=120).stdout
+    dropped = {line.split()[0]: line for line in listing.splitlines() if "dropped:" in line}
+    assert set(dropped) == {"gta1-7b", "gta1-32b", "gta1-72b"}
+    assert "OpenCUA" in dropped["gta1-7b"] and "gta1-7b-2507" in dropped["gta1-7b"]
 
 
 def test_importing_grounding_stays_light():
@@ -231,5 +268,6 @@ def test_importing_grounding_stays_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.stdout.split() == ["False", "False"]
     names = {entry.name for entry in grounding.available()}
-    assert {"qwen2.5-vl", "qwen3-vl", "ui-tars", "gta1-7b", "ui-venus-ground-7b", "holo1.5-7b", "infigui-g1-7b",
-            "gui-g2-7b", "os-atlas-base-7b", "uground-v1-7b", "showui-2b"} <= names
+    assert {"qwen2.5-vl", "qwen3-vl", "ui-tars", "gta1-7b-2507", "ui-venus-ground-7b", "ui-venus-ground-72b",
+            "ui-venus-1.5-8b", "holo1.5-7b", "infigui-g1-7b", "gui-g2-7b", "os-atlas-base-7b", "uground-v1-7b",
+            "showui-2b"} <= names

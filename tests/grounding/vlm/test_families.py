@@ -1,4 +1,4 @@
-"""Family conventions: prompts, the tolerant parser, smart resize and the coordinate maps (pure Python, fast)."""
+"""Family conventions: prompts, the tolerant parser, the resize steps and the coordinate maps (pure Python, fast)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from grounding.errors import UnknownModelError
+from grounding.errors import OptionError, UnknownModelError
 from grounding.geometry import Box, Point
-from grounding.vlm.families import (
-    FAMILIES,
-    Answer,
-    answer_in_space,
-    get_family,
-    image_to_model,
-    model_to_image,
-    parse_answer,
-    smart_resize,
-)
+from grounding.types import Status
+from grounding.vlm.answers import Answer, parse_answer
+from grounding.vlm.families import FAMILIES, get_family, image_to_model, model_to_image
+from grounding.vlm.resize import AreaCap, Resize, SmartResize, smart_resize
+from grounding.vlm.spaces import SPACES, get_space
 from tools.image import crop
 from tests.conftest import require_module
 
@@ -45,9 +40,11 @@ EXACT_ANSWERS = [
     ("gta1", "(1203,56)", (1203, 56), None),
     ("ui-venus-ground", "[1180,40,1226,72]", (1203, 56), (1180, 40, 1226, 72)),
     ("ui-venus-1.5", "[627,34]", (627, 34), None),
+    ("ui-venus-ground-72b", "[1180,40,1226,72]", (1203, 56), (1180, 40, 1226, 72)),
+    ("holo1.5", '{"action": "click_absolute", "x": 1203, "y": 56}', (1203, 56), None),
     ("holo1.5", "Click(1203, 56)", (1203, 56), None),
-    ("holo1.5", '{"x": 1203, "y": 56}', (1203, 56), None),
     ("infigui-g1", '[{"point_2d": [1203, 56]}, {"point_2d": [10, 20]}]', (1203, 56), None),
+    ("infigui-g1", '<think>left of (10, 20)</think>[{"point_2d": [1203, 56]}]', (1203, 56), None),
     ("gui-g2", "[1180,40,1226,72]", (1203, 56), (1180, 40, 1226, 72)),
     ("os-atlas", "<|box_start|>(615,20),(639,48)<|box_end|>", (627, 34), (615, 20, 639, 48)),
     ("uground", "(627, 34)", (627, 34), None),
@@ -197,11 +194,86 @@ def test_points_outside_the_answer_space_are_clamped_into_the_image():
 
 
 def test_answers_far_outside_the_space_are_flagged():
-    assert answer_in_space(Answer(Point(0.5, 0.99)), "showui", (1344, 756))
-    assert not answer_in_space(Answer(Point(12, 34)), "showui", (1344, 756))
-    assert answer_in_space(Answer(Point(1010, 0)), "uground", (1932, 1092))  # within 5%: clamped, not rejected
-    assert not answer_in_space(Answer(Point(1932, 1200)), "gta1", (1932, 1092))
-    assert not answer_in_space(Answer(Point(-200, 10)), "qwen3-vl", (1376, 768))
+    def status(name, text, model_size):
+        return get_family(name).read(text, model_size, (1920, 1080)).status
+
+    assert status("showui", "[0.5, 0.99]", (1344, 756)) is Status.OK
+    assert status("showui", "[12, 34]", (1344, 756)) is Status.WRONG_FORMAT
+    assert status("uground", "(1010, 0)", (1932, 1092)) is Status.OK  # within 5%: clamped, not rejected
+    assert status("gta1", "(1932,1200)", (1932, 1092)) is Status.WRONG_FORMAT
+    assert status("qwen3-vl", "[-200, 10]", (1376, 768)) is Status.WRONG_FORMAT
+    assert status("gta1", "I cannot see it", (1932, 1092)) is Status.WRONG_FORMAT
+
+
+def test_not_found_answers_and_the_families_that_have_them():
+    venus, infigui = get_family("ui-venus-1.5"), get_family("infigui-g1")
+    assert venus.read("[-1,-1]", (1920, 1088), (1920, 1080)).status is Status.NOT_FOUND
+    assert venus.read(" [ -1, -1 ]\n", (1920, 1088), (1920, 1080)).status is Status.NOT_FOUND
+    assert venus.read("[-1,-1,5,5]", (1920, 1088), (1920, 1080)).status is not Status.NOT_FOUND
+    assert infigui.read("<think>Not on this screen: [] is my answer.</think>[]", (1932, 1092),
+                        (1920, 1080)).status is Status.NOT_FOUND
+    # Families without a "not there" answer read [-1,-1] as a point off the screen: wrong_format, never a click.
+    assert get_family("qwen3-vl").read("[-1,-1]", (1920, 1088), (1920, 1080)).status is Status.OK  # within 5%
+    assert get_family("gta1").read("(-1,-1)", (1932, 1092), (1920, 1080)).point == Point(0, 0)
+    assert [name for name, family in FAMILIES.items() if family.not_found] == ["ui-venus-1.5", "infigui-g1"]
+
+
+def test_ui_venus_15_drops_one_final_period_from_the_instruction():
+    def prompt(instruction):
+        (message,) = get_family("ui-venus-1.5").messages(instruction, 1920, 1088)
+        return message["content"][-1]["text"]
+
+    assert "instruction: \nopen the File menu. \n\nThe output" in prompt("open the File menu.")
+    assert prompt("open the File menu.") == prompt("open the File menu")
+    assert "instruction: \nopen the File menu.. \n\n" in prompt("open the File menu..")  # only one is dropped
+
+
+# ---------------------------------------------------------------------------------------------- the spaces table
+
+def test_the_spaces_table():
+    model_size = (1932, 1092)
+    assert set(SPACES) == {"resized-abs", "0-1000", "0-1"}
+    assert {family.space for family in FAMILIES.values()} == set(SPACES.values())
+    absolute, per_mille, unit = get_space("resized-abs"), get_space("0-1000"), get_space("0-1")
+    assert absolute.extent(model_size) == (1932, 1092) and per_mille.extent(model_size) == (1000, 1000)
+    assert absolute.to_model(model_size).apply(Point(10, 20)) == Point(10, 20)
+    assert near(per_mille.to_model(model_size).apply(Point(500, 250)), 966, 273)
+    assert near(unit.to_model(model_size).apply(Point(0.5, 0.25)), 966, 273)
+    assert (absolute.write(12.5), per_mille.write(12.6), unit.write(0.12345)) == ("12", "13", "0.123")
+    assert absolute.describe(model_size) == "pixels of this 1932x1092 screenshot"
+    assert per_mille.describe(model_size) == "0-1000 relative coordinates"
+    assert absolute.in_pixels and not per_mille.in_pixels
+    with pytest.raises(UnknownModelError, match="unknown coordinate space 'pixels'"):
+        get_space("pixels")
+
+
+# ---------------------------------------------------------------------------------------------- the resize steps
+
+def test_area_cap_rounds_sides_and_never_enlarges():
+    cap = AreaCap(5600 * 28 * 28)
+    assert cap.apply(1920, 1080) == (1920, 1080)
+    assert cap.apply(3840, 2160) == (2794, 1571)  # sqrt(4390400 / 8294400) = 0.72754...: 2793.8, 1571.5
+    assert 2794 * 1571 <= 5600 * 28 * 28 + 2794 + 1571
+
+
+def test_resize_steps_run_in_order_and_the_last_is_the_processor():
+    steps = Resize((AreaCap(5600 * 28 * 28), SmartResize(28, 3136, 12845056)))
+    assert steps.size(3840, 2160) == (2800, 1568)  # not 2772x1568: smart_resize of the capped 2794x1571 rounds up
+    assert (steps.factor, steps.min_pixels, steps.max_pixels) == (28, 3136, 5600 * 28 * 28)
+    assert steps.image_tokens((2800, 1568)) == 100 * 56
+    with pytest.raises(ValueError, match="image processor"):
+        Resize((AreaCap(100),))
+
+
+def test_the_callers_pixel_budget_replaces_the_family_steps():
+    venus = get_family("ui-venus-ground").resize  # 2M-4.8M pixels, then the processor
+    assert venus.bounded(None, None) is venus
+    small = venus.bounded(None, 500_000)
+    assert small.steps == (SmartResize(28, 500_000, 500_000),)  # one bound given wins over the other's default
+    assert small.bounded(None, None).size(3840, 2160) == small.size(3840, 2160)
+    assert get_family("qwen3-vl").resize.bounded(100_000, None).steps == (SmartResize(32, 100_000, 16384 * 32 * 32),)
+    with pytest.raises(OptionError, match="min_pixels"):
+        venus.bounded(9000, 8000)
 
 
 @settings(max_examples=150, deadline=None)
@@ -217,9 +289,11 @@ def test_format_parse_map_round_trip(name, width, height, fx, fy):
     answer = family.parse(text)
     assert answer is not None, text
     point, _ = model_to_image(answer, family, (model_w, model_h), (width, height))
-    # Families write integers (0-1000 or model pixels) or 3 decimals: one unit of their space is the tolerance.
-    unit_x = {"resized-abs": width / model_w, "0-1000": width / 1000, "0-1": width / 1000}[family.space]
-    unit_y = {"resized-abs": height / model_h, "0-1000": height / 1000, "0-1": height / 1000}[family.space]
+    # Families write integers (0-1000 or model pixels) or 3 decimals: one written unit is the tolerance.
+    space = family.space
+    steps_x, steps_y = ((model_w, model_h) if space.in_pixels else
+                        (space.relative_extent * 10**space.decimals,) * 2)
+    unit_x, unit_y = width / steps_x, height / steps_y
     assert abs(point.x - target.x) <= unit_x / 2 + 1e-6 and abs(point.y - target.y) <= unit_y / 2 + 1e-6
     back = image_to_model(point, family, (model_w, model_h), (width, height))
     assert math.isclose(back.x, answer.point.x, abs_tol=1e-6) and math.isclose(back.y, answer.point.y, abs_tol=1e-6)
@@ -241,7 +315,7 @@ def test_messages_carry_one_image_and_the_instruction(name):
     assert messages[-1]["role"] == "user"
 
 
-@pytest.mark.parametrize("name", ["qwen2.5-vl", "gta1", "infigui-g1", "holo1.5"])
+@pytest.mark.parametrize("name", ["qwen2.5-vl", "gta1", "infigui-g1"])
 def test_resized_abs_prompts_state_the_size_the_model_sees(name):
     text = str(get_family(name).messages("x", 1932, 1092))
     assert "1932" in text and "1092" in text
