@@ -18,11 +18,11 @@ from typing import Any, Sequence
 
 from PIL import Image
 
+from .base import BaseGrounder
 from .chat import ChatClient, completion_message, data_url, usage, with_image
 from .errors import BackendError, ImageError, OptionError
-from .inputs import prepare
 from .registry import register
-from .types import Prediction, Status, Stopwatch
+from .types import Prediction, Status
 from .vlm.families import Family, get_family
 from .vlm.resize import Resize
 
@@ -32,7 +32,7 @@ TEMPLATE_TOKENS = 64
 
 
 @register("openai", description="an OpenAI-compatible chat endpoint (vLLM, SGLang, `ground serve`, hosted models)")
-class OpenAIGrounder:
+class OpenAIGrounder(BaseGrounder):
     """Grounding over the chat-completions protocol with a model family's prompt, resize, parser and coordinate space.
 
     `resize=False` sends the screenshot at its own size and reads resized-abs answers as its pixels: what a
@@ -164,16 +164,12 @@ class OpenAIGrounder:
                 f"lower the server's min_pixels to {width * height:,} or pass -O min_pixels=N with the server's N"
             )
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        image, instruction = prepare(image, instruction)
-        with Stopwatch() as watch:
-            if self.tools:
-                from .agentic import locate_with_tools
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        if self.tools:
+            from .agentic import locate_with_tools
 
-                prediction = locate_with_tools(self, image, instruction)
-            else:
-                prediction = self._locate_once(image, instruction)
-        return prediction.with_(elapsed_s=watch.elapsed)
+            return locate_with_tools(self, image, instruction)
+        return self._locate_once(image, instruction)
 
     def _locate_once(self, image: Image.Image, instruction: str) -> Prediction:
         size = self.model_size(image.size)

@@ -16,6 +16,7 @@ from typing import Any
 
 from PIL import Image
 
+from ..base import BaseGrounder
 from ..errors import BackendError, ImageError, OptionError
 from ..geometry import Box
 from ..inputs import prepare
@@ -39,7 +40,7 @@ class _Output:
     score: float
 
 
-class VLMGrounder:
+class VLMGrounder(BaseGrounder):
     """A Qwen-VL-architecture checkpoint read with one family's conventions.
 
     Options: `family` (prompt, resize, parser, coordinate space), `model` (local directory or hub id; default the
@@ -95,7 +96,7 @@ class VLMGrounder:
         """The zoom loop sends no more than this: the resize would shrink a larger image anyway."""
         return self.resize.max_pixels
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
         return self.locate_batch([image], [instruction])[0]
 
     def locate_batch(self, images: Sequence[Image.Image], instructions: Sequence[str]) -> list[Prediction]:

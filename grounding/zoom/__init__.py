@@ -20,9 +20,9 @@ from typing import Any, Iterable, Sequence
 
 from PIL import Image
 
+from ..base import BaseGrounder
 from ..geometry import Box
-from ..inputs import prepare
-from ..types import Grounder, Prediction, PrefersPixels, Status, Stopwatch, TraceStep, ZoomTuned
+from ..types import Grounder, Prediction, PrefersPixels, Status, TraceStep, ZoomTuned
 from .aggregate import aggregate
 from .config import ZoomConfig, to_config
 from .look import Hit, Look, fit_scale, look
@@ -44,7 +44,7 @@ def refine(grounder: Grounder, zoom: Any = True) -> Grounder:
     return Zoomed(grounder, to_config(zoom, grounder.zoom_defaults if isinstance(grounder, ZoomTuned) else None))
 
 
-class Zoomed:
+class Zoomed(BaseGrounder):
     """A grounder that refines another grounder's answers on magnified crops."""
 
     def __init__(self, inner: Grounder, config: ZoomConfig) -> None:
@@ -76,11 +76,9 @@ class Zoomed:
     def read(self) -> Any:
         return self.inner.read
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        image, instruction = prepare(image, instruction)
-        with Stopwatch() as watch, ThreadPoolExecutor(self.config.threads, thread_name_prefix="zoom") as pool:
-            prediction = _Run(self.inner, image, instruction, self.config, pool).result()
-        return prediction.with_(elapsed_s=watch.elapsed)
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        with ThreadPoolExecutor(self.config.threads, thread_name_prefix="zoom") as pool:
+            return _Run(self.inner, image, instruction, self.config, pool).result()
 
 
 class _Run:
