@@ -8,6 +8,7 @@ before the first answer is read, so a walk costs about one round trip per level 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -119,8 +120,13 @@ def call(bus_name: str, path: str, interface: str, method: str, signature: str =
     return new_method_call(DBusAddress(path, bus_name=bus_name, interface=interface), method, signature, body)
 
 
-def properties(bus_name: str, path: str, interface: str = ACCESSIBLE):
-    return call(bus_name, path, "org.freedesktop.DBus.Properties", "GetAll", "s", (interface,))
+def one_property(bus_name: str, path: str, name: str, interface: str = ACCESSIBLE):
+    return call(bus_name, path, "org.freedesktop.DBus.Properties", "Get", "ss", (interface, name))
+
+
+# One Properties.Get each, never GetAll: Qt 5.15's bridge crashes the application on GetAll (measured here: the Qt
+# form died with SIGSEGV on the first GetAll), and libatspi asks one property at a time too.
+PROPERTIES = ("Name", "Description", "ChildCount")
 
 
 def bus_address(timeout_s: float) -> str:
@@ -165,22 +171,37 @@ class App:
 
 
 class AtspiBackend(Backend):
+    """Keeps its bus connection between walks (the worker lives on), and remembers applications that stopped
+    answering so that the next walks do not wait for them again until `retry_s` has passed."""
+
     name = "at-spi"
+    retry_s = 30.0
+
+    def __init__(self) -> None:
+        self.bus: Bus | None = None
+        self.stalled: dict[str, float] = {}  # bus name -> when it last failed to answer
 
     def walk(self, limits: Limits, progress: Progress) -> Iterator[Element]:
+        if self.bus is None:
+            try:
+                self.bus = Bus(bus_address(limits.call_timeout_s))
+            except (OSError, TimeoutError, RuntimeError) as exc:
+                raise Unavailable(f"cannot connect to the AT-SPI bus: {exc}") from None
         try:
-            bus = Bus(bus_address(limits.call_timeout_s))
-        except (OSError, TimeoutError, RuntimeError) as exc:
-            raise Unavailable(f"cannot connect to the AT-SPI bus: {exc}") from None
-        try:
-            yield from _Walk(bus, limits, progress).run()
-        finally:
-            bus.close()
+            yield from _Walk(self, limits, progress).run()
+        except (OSError, Unavailable):
+            self.bus.close()  # a broken or vanished bus: the next walk connects afresh
+            self.bus = None
+            raise
+
+    def skipped(self, bus_name: str) -> bool:
+        since = self.stalled.get(bus_name)
+        return since is not None and time.monotonic() - since < self.retry_s
 
 
 class _Walk:
-    def __init__(self, bus: Bus, limits: Limits, progress: Progress):
-        self.bus, self.limits, self.progress = bus, limits, progress
+    def __init__(self, backend: AtspiBackend, limits: Limits, progress: Progress):
+        self.backend, self.bus, self.limits, self.progress = backend, backend.bus, limits, progress
 
     def run(self) -> Iterator[Element]:
         apps = self._apps()
@@ -194,6 +215,7 @@ class _Walk:
             try:
                 yield from self._app(app, x_windows)
             except Stalled as exc:
+                self.backend.stalled[app.bus_name] = time.monotonic()
                 self.progress.note(f"{app.name or app.bus_name} stopped answering ({exc}); skipped")
             if self.progress.truncated:
                 return
@@ -209,15 +231,19 @@ class _Walk:
         roots = [(name, path) for name, path in reply[0] if name]
         apps = []
         for name, path in roots:
+            if self.backend.skipped(name):
+                self.progress.note(f"application {name} skipped: it did not answer the last time")
+                continue
             # One application at a time: a stalled one costs its own timeout and is skipped, not the whole walk.
             try:
-                children, props, pid = self.bus.calls(
-                    [call(name, path, ACCESSIBLE, "GetChildren"), properties(name, path),
+                children, app_name, pid = self.bus.calls(
+                    [call(name, path, ACCESSIBLE, "GetChildren"), one_property(name, path, "Name"),
                      call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                           "GetConnectionUnixProcessID", "s", (name,))],
                     timeout,
                 )
             except Stalled:
+                self.backend.stalled[name] = time.monotonic()
                 self.progress.note(f"application {name} did not answer within {timeout:g}s; skipped")
                 continue
             if isinstance(children, Failed):
@@ -226,10 +252,11 @@ class _Walk:
             try:
                 states = self.bus.calls([call(w.bus_name, w.path, ACCESSIBLE, "GetState") for w in windows], timeout)
             except Stalled:
+                self.backend.stalled[name] = time.monotonic()
                 self.progress.note(f"application {name} did not answer within {timeout:g}s; skipped")
                 continue
             active = any(not isinstance(s, Failed) and "active" in state_names(s[0]) for s in states)
-            app_name = "" if isinstance(props, Failed) else str(props[0].get("Name", ("s", ""))[1])
+            app_name = "" if isinstance(app_name, Failed) else str(app_name[0][1])
             apps.append(App(name, app_name, None if isinstance(pid, Failed) else int(pid[0]), windows, active))
         return apps
 
@@ -299,25 +326,25 @@ class _Walk:
         return children
 
     def _read(self, nodes: list[Node]) -> list[tuple[Node, _Info | None]]:
-        """Role, states, name, description, child count and screen extents of each node: four calls per node, all
+        """Role, states, name, description, child count and screen extents of each node: six calls per node, all
         in flight together."""
         requests = []
         for n in nodes:
             requests += [
                 call(n.bus_name, n.path, ACCESSIBLE, "GetRole"),
                 call(n.bus_name, n.path, ACCESSIBLE, "GetState"),
-                properties(n.bus_name, n.path),
                 call(n.bus_name, n.path, COMPONENT, "GetExtents", "u", (SCREEN_COORDS,)),
+                *(one_property(n.bus_name, n.path, name) for name in PROPERTIES),
             ]
+        per_node = 3 + len(PROPERTIES)
         replies = self.bus.calls(requests, self.limits.call_timeout_s)
         self.progress.nodes += len(nodes)
         read = []
         for i, node in enumerate(nodes):
-            role, state, props, extents = replies[4 * i: 4 * i + 4]
-            if isinstance(role, Failed) or isinstance(state, Failed) or isinstance(props, Failed):
+            role, state, extents, name, description, child_count = replies[per_node * i: per_node * (i + 1)]
+            if any(isinstance(r, Failed) for r in (role, state, name, child_count)):
                 read.append((node, None))
                 continue
-            values = props[0]
             box = None
             if not isinstance(extents, Failed):
                 x, y, w, h = extents[0]
@@ -325,9 +352,9 @@ class _Walk:
             read.append((node, _Info(
                 role=role_name(int(role[0])),
                 states=state_names(state[0]),
-                name=str(values.get("Name", ("s", ""))[1] or ""),
-                description=str(values.get("Description", ("s", ""))[1] or ""),
-                child_count=int(values.get("ChildCount", ("i", 0))[1] or 0),
+                name=str(name[0][1] or ""),
+                description="" if isinstance(description, Failed) else str(description[0][1] or ""),
+                child_count=int(child_count[0][1] or 0),
                 box=box,
             )))
         self._read_texts([(node, info) for node, info in read if info is not None and _wants_text(info)])

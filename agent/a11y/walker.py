@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import selectors
+import select
 import subprocess
 import sys
 import threading
@@ -41,7 +41,7 @@ class Walker:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         return self._process
 
@@ -72,33 +72,50 @@ class Walker:
 
     def _collect(self, process: subprocess.Popen, start: float, deadline_s: float) -> Snapshot:
         elements: list[Element] = []
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while True:
-                left = start + deadline_s - time.monotonic()
-                # readline() below may wait for the rest of a line; the worker writes whole lines, so it does not.
-                if left <= 0 or not selector.select(left):
-                    self._kill()
-                    reason = f"deadline {deadline_s:g}s passed"
-                    status = "partial" if elements else "failed"
-                    return Snapshot(tuple(elements), status, reason, time.monotonic() - start)
-                line = process.stdout.readline()
-                if not line:
-                    self._kill()
-                    return Snapshot(tuple(elements), "failed", "the accessibility worker died",
-                                    time.monotonic() - start)
-                message = json.loads(line)
-                if "element" in message:
-                    elements.append(Element.from_dict(message["element"]))
-                    continue
-                elapsed = time.monotonic() - start
-                if "unavailable" in message:
-                    return Snapshot((), "unavailable", message["unavailable"], elapsed)
-                if "failed" in message:
-                    return Snapshot(tuple(elements), "failed", message["failed"], elapsed, message.get("nodes", 0))
-                done = message["done"]
-                status = "partial" if done["truncated"] else "complete"
-                return Snapshot(tuple(elements), status, done["truncated"], elapsed, done["nodes"], tuple(done["notes"]))
+        lines = _Lines(process.stdout.fileno())
+        while True:
+            try:
+                line = lines.next(start + deadline_s)
+            except TimeoutError:
+                self._kill()
+                status = "partial" if elements else "failed"
+                return Snapshot(tuple(elements), status, f"deadline {deadline_s:g}s passed", time.monotonic() - start)
+            if line is None:
+                self._kill()
+                return Snapshot(tuple(elements), "failed", "the accessibility worker died", time.monotonic() - start)
+            message = json.loads(line)
+            if "element" in message:
+                elements.append(Element.from_dict(message["element"]))
+                continue
+            elapsed = time.monotonic() - start
+            if "unavailable" in message:
+                return Snapshot((), "unavailable", message["unavailable"], elapsed)
+            if "failed" in message:
+                return Snapshot(tuple(elements), "failed", message["failed"], elapsed, message.get("nodes", 0))
+            done = message["done"]
+            status = "partial" if done["truncated"] else "complete"
+            return Snapshot(tuple(elements), status, done["truncated"], elapsed, done["nodes"], tuple(done["notes"]))
+
+
+class _Lines:
+    """Whole lines from a pipe, each waited for only until a deadline. Reads the file descriptor itself: a buffered
+    file object may hold lines that select() no longer sees."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = b""
+
+    def next(self, deadline: float) -> str | None:
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode("utf-8")
 
 
 def _request(limits: Limits) -> dict:
