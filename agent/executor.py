@@ -156,7 +156,39 @@ def _pyautogui():
         display = os.environ.get("DISPLAY", "")
         raise DisplayError(f"cannot drive the display {display!r}: {type(exc).__name__}: {exc}") from None
     pyautogui.FAILSAFE = True  # the corner escape hatch stays on, whatever anyone set
+    _follow_display(pyautogui)
     return pyautogui
+
+
+def _follow_display(pyautogui) -> None:
+    """pyautogui opens its X connection once, at import, on the $DISPLAY of that moment; a process that later works
+    on another display (a script driving several Xvfb sessions in turn) must not keep sending input to the first."""
+    x11 = getattr(pyautogui, "_pyautogui_x11", None)
+    display = os.environ.get("DISPLAY", "")
+    if x11 is None or getattr(x11, "_display", None) is None:
+        return
+    if _BOUND.setdefault("display", display) == display and _alive(x11._display):
+        return
+    from Xlib.display import Display
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            x11._display = Display(display)
+    except Exception as exc:  # python-xlib raises several unrelated types for a missing or refusing display
+        raise DisplayError(f"cannot drive the display {display!r}: {type(exc).__name__}: {exc}") from None
+    _BOUND["display"] = display
+
+
+def _alive(connection) -> bool:
+    """One round trip: a server that went away (the same display number may now be another Xvfb) fails it."""
+    try:
+        connection.screen().root.get_geometry()
+        return True
+    except Exception:  # a closed socket surfaces as several python-xlib and OS error types
+        return False
+
+
+_BOUND: dict[str, str] = {}  # the display pyautogui's X connection talks to
 
 
 def _ensure_xauthority() -> None:

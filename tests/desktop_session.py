@@ -16,13 +16,28 @@ import os
 import queue
 import select
 import shutil
+import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
+SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 
 
 def start_xvfb(screen: tuple[int, int], extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, int]:
@@ -79,13 +94,17 @@ class App:
                 return events
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
+        """Stops the application and whatever it started (it runs in a process group of its own)."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
             try:
                 self.process.wait(timeout=10)
+                break
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                continue
 
 
 class DesktopSession:
@@ -108,13 +127,18 @@ class DesktopSession:
     def _start(self) -> None:
         xvfb, display, self._xvfb_fd = start_xvfb(self.screen, self.xvfb_args)
         self.processes.append(xvfb)
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        # A private runtime dir (the AT-SPI socket and any portal mount go there, not into the user's ~/.cache) and a
+        # session bus that activates no services: nothing outlives the session, no desktop portal gets started.
+        self._runtime = tempfile.TemporaryDirectory(prefix="screenground-session-")
+        config = Path(self._runtime.name) / "session.conf"
+        config.write_text(SESSION_BUS_CONFIG.format(dir=self._runtime.name))
+        bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.processes.append(bus)
         address = bus.stdout.readline().strip()
         if not address:
             raise RuntimeError("dbus-daemon did not start")
-        self.env = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address}
+        self.env = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": self._runtime.name}
         for key, value in self.env.items():
             self._saved[key] = os.environ.get(key)
             os.environ[key] = value
@@ -146,26 +170,28 @@ class DesktopSession:
         from agent.a11y.atspi import bus_address
 
         subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", bus_address(1.0)],
-                       check=True, timeout=10, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       check=True, timeout=10, capture_output=True)
 
     def launch(self, argv: list[str], app: str, min_elements: int = 1, env: dict[str, str] | None = None,
                timeout: float = 60.0, ready_line: bool = False, tries: int = 2) -> App:
         """Start an application and wait until its tree shows at least `min_elements` elements (by AT-SPI
         application name `app`)."""
         for attempt in range(tries):
+            errors = Path(self._runtime.name) / f"{app}-{attempt}.stderr"
             process = subprocess.Popen(
-                argv, stdout=subprocess.PIPE if ready_line else subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                text=True, env={**os.environ, **(env or {})}, cwd=REPO,
+                argv, stdout=subprocess.PIPE if ready_line else subprocess.DEVNULL, stderr=errors.open("w"),
+                text=True, env={**app_environment(), **(env or {})}, cwd=REPO, start_new_session=True,
             )
             started = App(process, app)
             self.apps.append(started)
-            if ready_line and not started.expect("ready", timeout=timeout):
-                raise RuntimeError(f"{argv[0]} did not report ready")
+            if ready_line and not started.expect("ready", timeout=timeout / tries):
+                started.stop()
+                raise RuntimeError(f"{argv} did not report ready: {errors.read_text()[-2000:]}")
             if self.wait_tree(app, min_elements, timeout / tries):
                 started.events(quiet=0.05)
                 return started
             started.stop()
-        raise RuntimeError(f"{app} never published {min_elements} accessible elements")
+        raise RuntimeError(f"{app} never published {min_elements} accessible elements: {errors.read_text()[-2000:]}")
 
     def wait_tree(self, app: str, min_elements: int, timeout: float) -> bool:
         from agent.a11y import walk
@@ -192,6 +218,8 @@ class DesktopSession:
                     process.wait()
         if hasattr(self, "_xvfb_fd"):
             os.close(self._xvfb_fd)
+        if hasattr(self, "_runtime"):
+            self._runtime.cleanup()
         for key, value in self._saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -203,6 +231,12 @@ def _restart_walker() -> None:
     from agent.a11y.walker import shared
 
     shared().close()
+
+
+def app_environment() -> dict[str, str]:
+    """Our environment minus what our own libraries put there for themselves: opencv-python points Qt at its bundled
+    plugins and fonts (QT_QPA_*) when imported, which breaks every other Qt application started from here."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA_") and k != "QT_PLUGIN_PATH"}
 
 
 def have(*executables: str) -> bool:
