@@ -194,14 +194,26 @@ class DesktopSession:
         raise RuntimeError(f"{app} never published {min_elements} accessible elements: {errors.read_text()[-2000:]}")
 
     def wait_tree(self, app: str, min_elements: int, timeout: float) -> bool:
+        """Until the application shows `min_elements` elements and their boxes stop moving (a window still being
+        laid out after start-up would send the first clicks astray)."""
         from agent.a11y import walk
 
         deadline = time.monotonic() + timeout
+        previous = None
         while time.monotonic() < deadline:
             snapshot = walk(scope="desktop", deadline_s=5.0)
-            if sum(e.app == app for e in snapshot.elements) >= min_elements:
+            mine = [e for e in snapshot.elements if e.app == app]
+            boxes = sorted((e.name, e.role, e.box.to_list()) for e in mine)
+            if len(mine) >= min_elements and boxes == previous:
                 return True
-            time.sleep(0.3)
+            if len(mine) >= min_elements and previous is None:
+                # As a user's pointer would: LibreOffice 7.4 reports its toolbars' extents shifted by the menu
+                # bar's height until the pointer first moves over its window.
+                frame = next((e for e in mine if e.role in ("frame", "dialog", "window")), mine[0])
+                x, y = frame.box.center.rounded()
+                subprocess.run(["xdotool", "mousemove", str(x), str(y)], check=False, timeout=10)
+            previous = boxes if len(mine) >= min_elements else None
+            time.sleep(0.5)
         return False
 
     def __exit__(self, *exc) -> None:
