@@ -198,12 +198,15 @@ class DesktopSession:
         laid out after start-up would send the first clicks astray)."""
         from agent.a11y import walk
 
+        if min_elements <= 0:
+            return True
         deadline = time.monotonic() + timeout
         previous = None
         while time.monotonic() < deadline:
             snapshot = walk(scope="desktop", deadline_s=5.0)
             mine = [e for e in snapshot.elements if e.app == app]
-            boxes = sorted((e.name, e.role, e.box.to_list()) for e in mine)
+            # Controls only: a progress bar or clock that keeps changing must not keep the session waiting.
+            boxes = sorted((e.name, e.role, e.box.to_list()) for e in mine if e.kinds)
             if len(mine) >= min_elements and boxes == previous:
                 return True
             if len(mine) >= min_elements and previous is None:

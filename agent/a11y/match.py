@@ -35,7 +35,8 @@ class Match:
 def rank(elements: Sequence[Element], instruction: str, image_size: tuple[int, int] | None = None) -> list[Match]:
     """Every element that matches at all, best first (ties keep the walk's order: active window first)."""
     query = parse(instruction)
-    target = normalize(query.target)
+    # Labels of punctuation only ("+", "±", "?") vanish when normalised: those are compared as written.
+    target = normalize(query.target) or query.target.strip().casefold()
     if not target:
         return []
     matches = []
@@ -52,7 +53,8 @@ def rank(elements: Sequence[Element], instruction: str, image_size: tuple[int, i
 def _best_field(element: Element, target: str) -> tuple[str, float]:
     best = ("", 0.0)
     for field, weight in _FIELDS:
-        value = normalize(getattr(element, field))
+        raw = getattr(element, field)
+        value = normalize(raw) or raw.strip().casefold()
         if not value:
             continue
         score = _label_similarity(target, value) * weight

@@ -15,7 +15,7 @@ def session():
     with DesktopSession((1280, 800)) as running:
         running.form = running.launch(
             [SYSTEM_PYTHON, "tests/apps/qt_form.py"], app="qt_form.py", min_elements=8, ready_line=True,
-            env={"QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1"}, tries=3,
+            env={"QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1"}, tries=5, timeout=60,
         )
         yield running
 
