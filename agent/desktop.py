@@ -62,7 +62,9 @@ class Located:
             return f"{self.instruction!r}: {self.prediction.status.value} (score {self.prediction.score:.2f})"
         sx, sy = self.point.rounded()
         ix, iy = self.image_point.rounded()
-        return f"{self.instruction!r} at screen ({sx}, {sy}), image ({ix}, {iy}), score {self.prediction.score:.2f}"
+        source = self.prediction.extra.get("source")
+        return (f"{self.instruction!r} at screen ({sx}, {sy}), image ({ix}, {iy}), score {self.prediction.score:.2f}"
+                + (f" [{source}]" if source else ""))
 
 
 @dataclass(frozen=True)

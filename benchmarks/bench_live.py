@@ -4,9 +4,10 @@
     python3 benchmarks/bench_live.py [--apps gtk3-widget-factory,qt-gallery,...] [--grounders a11y,offline,fused]
                                      [--limit N] [--out out/bench_live]
 
-Applications (none of them in the dev benchmark): gtk3-widget-factory (GTK 3, Debian gtk-3-examples), the Qt 5
+Applications: gtk3-widget-factory (GTK 3, Debian gtk-3-examples), the Qt 5
 widget gallery and calculator (Debian qtbase5-examples), a settings page in Chromium (benchmarks/live/settings.html,
---force-renderer-accessibility), and the Tk test app (Tk publishes no accessibility tree: the "not exposed" case).
+--force-renderer-accessibility), LibreOffice Writer (GTK 3 plugin; the one app here that the dev set also has), and
+the Tk test app (Tk publishes no accessibility tree: the "not exposed" case).
 The targets of the first four are their visible, named controls as the tree lists them at start (buttons, check
 boxes, radio buttons, tabs, menus, toolbar icons, fields, links; names that occur twice are left out), asked for as
 a user would ("click the X button", "tick X", "open the X tab"); the Tk app's are its labelled widgets.
@@ -37,7 +38,15 @@ QT = Path("/usr/lib/x86_64-linux-gnu/qt5/examples/widgets")
 PAGE = REPO / "benchmarks" / "live" / "settings.html"
 QT_ON = {"QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1"}
 SKIP = {"Close", "Quit", "Exit", "Minimize", "Maximize", "Menu", "(None)", ""}  # window controls and no-names
-UNSAFE = {"qt-gallery": {"Disable widgets"}}  # it disables every other control of the app
+# Controls whose effect the restore step cannot undo: they disable the app, switch its page, open new windows or
+# change the window's layout.
+UNSAFE = {
+    "qt-gallery": {"Disable widgets"},
+    "gtk3-widget-factory": {"Page 1", "Page 2", "Page 3"},
+    "writer": {"New", "Open", "Save", "Export Directly as PDF", "Print", "Print Preview", "Track Changes Functions",
+               "Window", "Show Draw Functions", "Insert Special Character", "Toggle Print Preview", "Sidebar",
+               "Clone", "Formatting Marks"},
+}
 ACTIONABLE = {"button", "checkbox", "radio", "tab", "menu", "menu item", "link", "input", "dropdown", "switch"}
 PHRASES = {
     "button": "click the {} button", "checkbox": "tick '{}'", "radio": "select the {} option",
@@ -62,6 +71,8 @@ APPS = {
     "chromium": (["chromium", "--no-sandbox", "--force-renderer-accessibility", "--no-first-run", "--disable-gpu",
                   "--window-position=0,0", "--window-size=1600,1000", "--user-data-dir={runtime}/chromium",
                   PAGE.as_uri()], "Chromium", {}),
+    "writer": (["soffice", "--writer", "--norestore", "--nologo", "-env:UserInstallation=file://{runtime}/lo"],
+               "soffice", {"SAL_USE_VCLPLUGIN": "gtk3"}),
     "tk-buttons": ([sys.executable, str(REPO / "tests" / "apps" / "buttons.py"), "Discard", "Cancel", "Apply",
                     "Retry"], None, {}),
 }
@@ -89,9 +100,16 @@ def targets_from_tree(app_key: str, app_name: str, snapshot) -> list[Target]:
         ranked = rank(mine, instruction)
         if not ranked or ranked[0].element != e or e.name in UNSAFE.get(app_key, ()):  # the phrase must name this element among the app's, by text
             continue
-        category = "toolbar icon" if app_key == "chromium" and e.box.y1 < 200 and kind == "button" else kind
+        category = "toolbar icon" if kind == "button" and _icon_only(app_key, e) else kind
         found.append(Target(app_key, instruction, e.name, e.role, category))
     return found
+
+
+def _icon_only(app_key: str, element) -> bool:
+    """Buttons that show an icon and no text: the page's toolbar and Writer's toolbars."""
+    if app_key == "chromium":
+        return element.box.y1 < 200
+    return app_key == "writer" and element.box.width <= 48 and element.box.height <= 48
 
 
 def hit_chain(x: int, y: int) -> list[tuple[str, str, frozenset[str]]]:
