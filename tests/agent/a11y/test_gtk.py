@@ -112,3 +112,19 @@ def test_the_a11y_grounder_alone(session):
     assert found.box.contains(found.point)
     missing = grounder.locate(shot.image, "the Rocket launcher")
     assert missing.status.value == "not_found" and "a11y tree complete" in missing.raw
+
+
+def test_ground_do_says_which_source_won(session, form, tmp_path):
+    import subprocess
+    import sys
+
+    def ground(*args):
+        return subprocess.run([sys.executable, "-m", "agent.cli", "do", *args, "--yes", "--model", "ocr",
+                               "--log", str(tmp_path / "a.jsonl")], capture_output=True, text=True, timeout=300)
+
+    fused = ground("tick 'Show hidden files'")
+    assert fused.returncode == 0, fused.stderr
+    assert "[a11y]" in fused.stdout and form.events() == ["toggled Show hidden files on"]
+    vision = ground("tick 'Show hidden files'", "--no-a11y")
+    assert vision.returncode == 0, vision.stderr
+    assert "[a11y]" not in vision.stdout and form.events() == ["toggled Show hidden files off"]
