@@ -203,10 +203,13 @@ def _in_chain(target: Target, chain) -> bool:
     return any(role == target.role and name == target.name for role, name, _ in chain)
 
 
-def restore(desktop, start_tabs) -> None:
-    for _ in range(2):
-        subprocess.run(["xdotool", "key", "Escape"], check=False)
-        time.sleep(0.15)
+def restore(target: Target, start_tabs) -> None:
+    """Escape closes what the action opened (a menu, a drop-down's list, a dialog a toolbar button opened), but only
+    where it cannot close the application itself (the Qt gallery is a dialog: Escape would end it)."""
+    if target.category in ("menu", "dropdown", "menu item") or target.app in ("writer", "chromium"):
+        for _ in range(2):
+            subprocess.run(["xdotool", "key", "Escape"], check=False)
+            time.sleep(0.15)
     for x, y in start_tabs:
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=False)
         time.sleep(0.2)
@@ -264,7 +267,7 @@ def main() -> int:
                     print(f"  {grounder_name:8} {'ok ' if outcome['ok'] else 'BAD'} {outcome['time_s']:.2f}s "
                           f"{outcome.get('source')!s:12} {target.instruction}"
                           + ("" if outcome["ok"] else f"  {outcome.get('why') or outcome.get('hit')}"), flush=True)
-                    restore(desktop, start_tabs)
+                    restore(target, start_tabs)
             app.stop()
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     print(table(results))
