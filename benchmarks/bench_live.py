@@ -206,10 +206,10 @@ def _in_chain(target: Target, chain) -> bool:
 def restore(target: Target, start_tabs) -> None:
     """Escape closes what the action opened (a menu, a drop-down's list, a dialog a toolbar button opened), but only
     where it cannot close the application itself (the Qt gallery is a dialog: Escape would end it)."""
-    if target.category in ("menu", "dropdown", "menu item") or target.app in ("writer", "chromium"):
-        for _ in range(2):
-            subprocess.run(["xdotool", "key", "Escape"], check=False)
-            time.sleep(0.15)
+    presses = 2 if target.app in ("writer", "chromium") else 1 if target.category in ("menu", "dropdown") else 0
+    for _ in range(presses):  # one Escape closes a popup; a second one would close a dialog app behind it
+        subprocess.run(["xdotool", "key", "Escape"], check=False)
+        time.sleep(0.15)
     for x, y in start_tabs:
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=False)
         time.sleep(0.2)
