@@ -78,3 +78,24 @@ def test_describe_reads_back_the_step():
     assert parse("press ctrl+s").describe() == "press ctrl+s"
     assert parse("drag A to B").describe() == "drag 'A' to 'B'"
     assert parse("double-click X").describe() == "double-click 'X'"
+
+
+def test_every_verb_of_the_table_parses_plans_and_describes():
+    """The verbs table (agent/verbs.py) is what parsing, planning and the executor read: each row round-trips."""
+    from agent.desktop import _actions
+    from agent.verbs import VERBS
+    from grounding.geometry import Point
+
+    examples = {
+        "click": "click OK", "double_click": "double-click OK", "right_click": "right-click OK", "hover": "hover OK",
+        "type": "type 'hi' into OK", "press": "press ctrl+s", "scroll": "scroll up 2 in OK", "drag": "drag OK to Bin",
+    }
+    assert set(examples) == set(VERBS)
+    for name, line in examples.items():
+        command = parse(line)
+        assert command.action == name and command.describe().startswith(VERBS[name].spoken)
+        points = [Point(10, 20), Point(30, 40)][: 1 + VERBS[name].destination] if command.target else []
+        actions = _actions(command, points)
+        assert actions[-1].kind == name and actions[-1].to_dict()["kind"] == name
+        if VERBS[name].click_first:
+            assert [a.kind for a in actions] == ["click", name]

@@ -1,0 +1,258 @@
+"""A throwaway desktop for tests and benchmarks: Xvfb, a D-Bus session bus, the AT-SPI bus, and applications in it.
+
+    with DesktopSession(screen=(1280, 800)) as session:
+        app = session.launch(["/usr/bin/python3", "tests/apps/gtk_form.py"], app="gtk_form", min_elements=10)
+        ...   # os.environ has the session's DISPLAY and DBUS_SESSION_BUS_ADDRESS while it runs
+
+Everything is a child process of the caller, stopped on exit. Xvfb picks its own display number (-displayfd); the
+AT-SPI bus comes from at-spi-bus-launcher (the registry is started on demand by the bus); `launch` polls the tree
+until the application has published enough elements, restarting it once when it never registers (Qt 5.15's AT-SPI
+bridge sometimes loses a race with its own bus connection at start-up).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
+SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def start_xvfb(screen: tuple[int, int], extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, int]:
+    """An Xvfb server on a free display; returns (process, ':N', the read end Xvfb must keep open)."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{screen[0]}x{screen[1]}x24", "-nolisten", "tcp",
+         *extra],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    number = b""
+    while not number.endswith(b"\n") and select.select([read_end], [], [], 20)[0]:
+        chunk = os.read(read_end, 64)
+        if not chunk:
+            break
+        number += chunk
+    if not number.strip().isdigit():
+        server.kill()
+        raise RuntimeError("Xvfb did not start")
+    return server, f":{number.decode().strip()}", read_end
+
+
+class App:
+    """A started application; for our own test apps, the lines they print are the events they saw."""
+
+    def __init__(self, process: subprocess.Popen, name: str):
+        self.process, self.name = process, name
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        if process.stdout is not None:
+            threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def expect(self, wanted: str, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while wanted not in self.seen:
+            try:
+                self.seen.append(self.lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                return False
+        return True
+
+    def events(self, quiet: float = 1.0) -> list[str]:
+        """Everything reported besides 'ready', once nothing new came for `quiet` seconds; then forgotten."""
+        while True:
+            try:
+                self.seen.append(self.lines.get(timeout=quiet))
+            except queue.Empty:
+                events, self.seen = [line for line in self.seen if line != "ready"], []
+                return events
+
+    def stop(self) -> None:
+        """Stops the application and whatever it started (it runs in a process group of its own)."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+class DesktopSession:
+    def __init__(self, screen: tuple[int, int] = (1280, 800), xvfb_args: tuple[str, ...] = ()):
+        self.screen = screen
+        self.xvfb_args = xvfb_args
+        self.processes: list[subprocess.Popen] = []
+        self.apps: list[App] = []
+        self.env: dict[str, str] = {}
+        self._saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> DesktopSession:
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
+        xvfb, display, self._xvfb_fd = start_xvfb(self.screen, self.xvfb_args)
+        self.processes.append(xvfb)
+        # A private runtime dir (the AT-SPI socket and any portal mount go there, not into the user's ~/.cache) and a
+        # session bus that activates no services: nothing outlives the session, no desktop portal gets started.
+        self._runtime = tempfile.TemporaryDirectory(prefix="screenground-session-")
+        config = Path(self._runtime.name) / "session.conf"
+        config.write_text(SESSION_BUS_CONFIG.format(dir=self._runtime.name))
+        bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.processes.append(bus)
+        address = bus.stdout.readline().strip()
+        if not address:
+            raise RuntimeError("dbus-daemon did not start")
+        self.env = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": self._runtime.name}
+        for key, value in self.env.items():
+            self._saved[key] = os.environ.get(key)
+            os.environ[key] = value
+        os.environ.pop("AT_SPI_BUS_ADDRESS", None)
+        self.processes.append(subprocess.Popen([LAUNCHER, "--launch-immediately"], stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+        self._wait_for_bus()
+        self._publish_bus_on_display()
+        _restart_walker()  # the walker's worker must see this session's bus and display
+
+    def _wait_for_bus(self, timeout: float = 20.0) -> None:
+        from agent.a11y.atspi import bus_address
+        from agent.a11y.backend import Unavailable
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                bus_address(1.0)
+                return
+            except Unavailable:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the AT-SPI bus did not come up") from None
+                time.sleep(0.1)
+
+    def _publish_bus_on_display(self) -> None:
+        """Put the AT-SPI bus address on the X root window (AT_SPI_BUS), where at-spi-bus-launcher puts it in a desktop
+        session: Qt 5 reads it there and connects at once; asking the session bus instead races with the bridge's
+        registration and loses now and then."""
+        from agent.a11y.atspi import bus_address
+
+        subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", bus_address(1.0)],
+                       check=True, timeout=10, capture_output=True)
+
+    def launch(self, argv: list[str], app: str, min_elements: int = 1, env: dict[str, str] | None = None,
+               timeout: float = 60.0, ready_line: bool = False, tries: int = 2) -> App:
+        """Start an application and wait until its tree shows at least `min_elements` elements (by AT-SPI
+        application name `app`)."""
+        for attempt in range(tries):
+            errors = Path(self._runtime.name) / f"{app}-{attempt}.stderr"
+            process = subprocess.Popen(
+                argv, stdout=subprocess.PIPE if ready_line else subprocess.DEVNULL, stderr=errors.open("w"),
+                text=True, env={**app_environment(), **(env or {})}, cwd=REPO, start_new_session=True,
+            )
+            started = App(process, app)
+            self.apps.append(started)
+            if ready_line and not started.expect("ready", timeout=timeout / tries):
+                started.stop()
+                raise RuntimeError(f"{argv} did not report ready: {errors.read_text()[-2000:]}")
+            if self.wait_tree(app, min_elements, timeout / tries):
+                started.events(quiet=0.05)
+                return started
+            started.stop()
+        raise RuntimeError(f"{app} never published {min_elements} accessible elements: {errors.read_text()[-2000:]}")
+
+    def wait_tree(self, app: str, min_elements: int, timeout: float) -> bool:
+        """Until the application shows `min_elements` elements and their boxes stop moving (a window still being
+        laid out after start-up would send the first clicks astray)."""
+        from agent.a11y import walk
+
+        if min_elements <= 0:
+            return True
+        deadline = time.monotonic() + timeout
+        previous = None
+        while time.monotonic() < deadline:
+            snapshot = walk(scope="desktop", deadline_s=5.0)
+            mine = [e for e in snapshot.elements if e.app == app]
+            # Controls only: a progress bar or clock that keeps changing must not keep the session waiting.
+            boxes = sorted((e.name, e.role, e.box.to_list()) for e in mine if e.kinds)
+            if len(mine) >= min_elements and boxes == previous:
+                return True
+            if len(mine) >= min_elements and previous is None:
+                # As a user's pointer would: LibreOffice 7.4 reports its toolbars' extents shifted by the menu
+                # bar's height until the pointer first moves over its window.
+                frame = next((e for e in mine if e.role in ("frame", "dialog", "window")), mine[0])
+                x, y = frame.box.center.rounded()
+                subprocess.run(["xdotool", "mousemove", str(x), str(y)], check=False, timeout=10)
+            previous = boxes if len(mine) >= min_elements else None
+            time.sleep(0.5)
+        return False
+
+    def __exit__(self, *exc) -> None:
+        for app in self.apps:
+            app.stop()
+        _restart_walker()
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if hasattr(self, "_xvfb_fd"):
+            os.close(self._xvfb_fd)
+        if hasattr(self, "_runtime"):
+            self._runtime.cleanup()
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _restart_walker() -> None:
+    from agent.a11y.walker import shared
+
+    shared().close()
+
+
+def app_environment() -> dict[str, str]:
+    """Our environment minus what our own libraries put there for themselves: opencv-python points Qt at its bundled
+    plugins and fonts (QT_QPA_*) when imported, which breaks every other Qt application started from here."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA_") and k != "QT_PLUGIN_PATH"}
+
+
+def have(*executables: str) -> bool:
+    return all(shutil.which(e) for e in executables)
