@@ -33,6 +33,7 @@ OUT = HERE / "cn"
 SIZE = (1920, 1080)
 DISPLAY = ":77"
 
+WINDOWS = {"frame", "dialog", "alert", "file chooser", "window"}
 ROLES = {
     "push button", "toggle button", "menu", "menu item", "check menu item", "radio menu item", "page tab",
     "check box", "radio button", "combo box", "table column header", "spin button", "link", "toggle button",
@@ -105,10 +106,13 @@ def scenes(work: Path) -> list[Scene]:
               (*lo, "--writer", _doc(work, "writer")), open_names=(("menu", "Format"),), settle_s=14),
         Scene("writer_menu_insert", "LibreOffice Writer", "libreoffice_writer_linux",
               (*lo, "--writer", _doc(work, "writer")), open_names=(("menu", "Insert"),), settle_s=14),
-        Scene("calc_main", "LibreOffice Calc", "libreoffice_calc_linux", (*lo, "--calc", _doc(work, "calc")),
+        Scene("calc_csv_import", "LibreOffice Calc", "libreoffice_calc_linux", (*lo, "--calc", _doc(work, "calc")),
               settle_s=14),
-        Scene("calc_menu_data", "LibreOffice Calc", "libreoffice_calc_linux", (*lo, "--calc", _doc(work, "calc")),
+        Scene("calc_main", "LibreOffice Calc", "libreoffice_calc_linux", (*lo, "--calc"), settle_s=14),
+        Scene("calc_menu_data", "LibreOffice Calc", "libreoffice_calc_linux", (*lo, "--calc"),
               open_names=(("menu", "Data"),), settle_s=14),
+        Scene("calc_menu_sheet", "LibreOffice Calc", "libreoffice_calc_linux", (*lo, "--calc"),
+              open_names=(("menu", "Sheet"),), settle_s=14),
         Scene("inkscape_main", "Inkscape", "inkscape_linux", inkscape, settle_s=20),
         Scene("inkscape_menu_object", "Inkscape", "inkscape_linux", inkscape, open_names=(("menu", "Object"),),
               settle_s=20),
@@ -187,11 +191,12 @@ def _family(pid: int) -> set[int]:
     return out
 
 
-def walk(app) -> list[dict]:
-    """Showing, named controls of interest with their path, role, name and screen box."""
+def walk(app) -> tuple[list[dict], list[dict]]:
+    """Showing, named controls of interest with their path, role, name and screen box; and the app's top-level
+    windows (a dialog hides what lies under it, which the tree still calls showing)."""
     import pyatspi
 
-    found = []
+    found, windows = [], []
 
     def visit(node, path, depth):
         if depth > 40 or len(found) > 4000:
@@ -204,6 +209,13 @@ def walk(app) -> list[dict]:
             return
         if not showing and depth > 1:
             return
+        if depth == 1 and role in WINDOWS:
+            try:
+                ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+                windows.append({"path": list(path), "role": role,
+                                "bbox": [ext.x, ext.y, ext.x + ext.width, ext.y + ext.height]})
+            except Exception:
+                pass
         if role in ROLES and node.name and node.name.strip():
             try:
                 ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
@@ -226,7 +238,7 @@ def walk(app) -> list[dict]:
                 visit(child, (*path, i), depth + 1)
 
     visit(app, (), 0)
-    return found
+    return found, windows
 
 
 def _fill_screen(pid: int, env: dict) -> None:
@@ -263,8 +275,9 @@ def _activate(node) -> None:
     action.doAction(0)
 
 
-def run(scene: Scene, lang: str, work: Path, paths: list[tuple[int, ...]]) -> tuple[list[dict], list, object]:
-    """Start the scene in a locale, open what it needs, walk the tree; returns elements, opened paths, screenshot."""
+def run(scene: Scene, lang: str, work: Path, paths: list[tuple[int, ...]]) -> tuple[list, list, list, object]:
+    """Start the scene in a locale, open what it needs, walk the tree; returns elements, windows, opened paths and
+    the screenshot."""
     from PIL import ImageGrab
 
     env = {**os.environ, "LANG": lang, "LC_ALL": lang, "LANGUAGE": lang.split(".")[0] + ":" + lang[:2], **scene.env}
@@ -286,7 +299,7 @@ def run(scene: Scene, lang: str, work: Path, paths: list[tuple[int, ...]]) -> tu
             time.sleep(2.0)
         opened = list(paths)
         if not opened and scene.open_names:
-            elements = walk(app)
+            elements, _ = walk(app)
             for role, name in scene.open_names:
                 hit = next((e for e in elements if e["role"] == role and e["name"].replace("_", "") == name), None)
                 if hit is None:
@@ -295,9 +308,9 @@ def run(scene: Scene, lang: str, work: Path, paths: list[tuple[int, ...]]) -> tu
         for path in opened:
             _activate(_node(app, path))
             time.sleep(2.0)
-        elements = walk(app)
+        elements, windows = walk(app)
         shot = ImageGrab.grab(xdisplay=DISPLAY)
-        return elements, opened, shot
+        return elements, windows, opened, shot
     finally:
         os.killpg(proc.pid, 15)
         try:
@@ -309,8 +322,8 @@ def run(scene: Scene, lang: str, work: Path, paths: list[tuple[int, ...]]) -> tu
 
 
 def capture(scene: Scene, work: Path) -> int:
-    english, opened, _ = run(scene, "en_US.UTF-8", work, [])
-    chinese, _, shot = run(scene, "zh_CN.UTF-8", work, opened)
+    english, _, opened, _ = run(scene, "en_US.UTF-8", work, [])
+    chinese, windows, _, shot = run(scene, "zh_CN.UTF-8", work, opened)
     by_path = {tuple(e["path"]): e for e in english}
     pairs = []
     for zh in chinese:
@@ -326,7 +339,8 @@ def capture(scene: Scene, work: Path) -> int:
     raw.parent.mkdir(parents=True, exist_ok=True)
     raw.write_text(json.dumps({
         "scene": scene.name, "application": scene.application, "folder": scene.folder,
-        "img_filename": f"{scene.folder}/{scene.name}.png", "img_size": list(shot.size), "elements": pairs,
+        "img_filename": f"{scene.folder}/{scene.name}.png", "img_size": list(shot.size), "windows": windows,
+        "elements": pairs,
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return len(pairs)
 

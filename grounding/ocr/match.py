@@ -106,6 +106,38 @@ def _right_neighbour(order: Sequence[Line], line: Line, used: set[int]) -> int |
     return best
 
 
+# Words further apart than this many text heights belong to different controls (a row of tabs or menus that OCR
+# read as one line); the space inside a label is about a third of a height.
+CONTROL_GAP = 0.55
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words with no wide gap: one control's text."""
+
+    text: str
+    box: Box
+    confidence: float
+
+
+def segments(lines: Sequence[Line], gap: float = CONTROL_GAP) -> list[Segment]:
+    out = []
+    for line in lines:
+        run: list = []
+        for word in line.words:
+            if run and word.box.x1 - run[-1].box.x2 > gap * line.box.height:
+                out.append(_segment(run, line.confidence))
+                run = []
+            run.append(word)
+        if run:
+            out.append(_segment(run, line.confidence))
+    return out
+
+
+def _segment(words: list, confidence: float) -> Segment:
+    return Segment(" ".join(w.text for w in words), Box.union_of(w.box for w in words), confidence)
+
+
 def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candidate]:
     """Word spans of up to (target words + slack) words, and pieces of glued words, scored; best first."""
     wanted = normalize(target)
