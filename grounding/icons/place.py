@@ -72,15 +72,23 @@ def locate(relation: Relation, page: Page, regions: Sequence[Box], size: tuple[i
         found = _inside(anchor, label, pool, page, size)
     else:
         found = beside(anchor, pool, relation.kind)
-    if found is None and role in _FIELDS and relation.kind in ("right", "below"):
-        # An empty field has nothing to read or outline: it starts just past its caption.
+    if role in _FIELDS and relation.kind in ("right", "below") and not _adjacent(anchor, found, relation.kind):
+        # An empty field has nothing to read and is too wide for an icon region: it starts just past its caption
+        # (the next text further on is the caption of another field).
         h = anchor.height
         point = Point(anchor.x2 + 2 * h, anchor.center.y) if relation.kind == "right" else \
-            Point(anchor.x1 + 2 * h, anchor.y2 + 1.2 * h)
+            Point(anchor.x1 + 2 * h, anchor.y2 + 0.9 * h)
         return Answer(point, None, anchor, f"{relation.kind} of the anchor, where an empty field starts")
     if found is None:
         return None
     return Answer(found.center, found, anchor, f"{relation.kind} of the anchor")
+
+
+def _adjacent(anchor: Box, found: Box | None, side: str) -> bool:
+    if found is None:
+        return False
+    gap = found.x1 - anchor.x2 if side == "right" else found.y1 - anchor.y2
+    return gap <= 1.5 * anchor.height
 
 
 def _ordinal(relation: Relation, label: str, role: str, pool: list[Box], page: Page,

@@ -109,7 +109,7 @@ _PAIRED_QUOTES = [("\u201c", "\u201d"), ("\u00ab", "\u00bb"), ("\u300c", "\u300d
 
 # Chinese instructions: command words in front, role nouns behind, no spaces ("点击保存按钮", "打开文件菜单").
 _CJK_VERBS = sorted("""
-请|请你|帮我|点击|单击|双击|右键单击|右键点击|左键单击|左键点击|点一下|点|按下|按|打开|选择|选中|选取|勾选|取消勾选|切换到|
+点击|单击|双击|右键单击|右键点击|左键单击|左键点击|点一下|点|按下|按|打开|选择|选中|选取|勾选|取消勾选|切换到|
 切换至|切换|转到|跳转到|前往|进入|显示|展开|折叠|启用|禁用|使用|查看|访问|聚焦到|聚焦|激活|悬停在|鼠标悬停在|移到|找到|定位到|
 关闭|运行|执行|去|到
 """.replace("\n", "").split("|"), key=len, reverse=True)
@@ -182,11 +182,10 @@ def _parse_cjk(text: str) -> Query:
     if quoted is not None:
         target, before, after = quoted
         return Query(target, _cjk_role_in(before + after), area, quoted=True)
-    target = text.strip(" 。.!！?？,，")
-    for _ in range(3):  # "请点击" + "打开": politeness and a verb may stack
-        verb = next((v for v in _CJK_VERBS if target.startswith(v) and len(target) > len(v)), None)
-        if verb is None:
-            break
+    target = re.sub(r"^(?:请你?|帮我|麻烦)+", "", text.strip(" 。.!！?？,，"))
+    # One verb only: "勾选使用正则表达式复选框" keeps the label's own "使用".
+    verb = next((v for v in _CJK_VERBS if target.startswith(v) and len(target) > len(v)), None)
+    if verb is not None:
         target = target[len(verb):].lstrip(" 的")
     target = target.removeprefix("一下").strip()
     role = None

@@ -120,12 +120,16 @@ class Segment:
     confidence: float
 
 
+_MNEMONIC_WORD = re.compile(r"^[(\uff08][A-Za-z0-9][)\uff09]\W*$")
+
+
 def segments(lines: Sequence[Line], gap: float = CONTROL_GAP) -> list[Segment]:
     out = []
     for line in lines:
         run: list = []
         for word in line.words:
-            if run and word.box.x1 - run[-1].box.x2 > gap * line.box.height:
+            # A keyboard mnemonic closes a label ("搜索(S) 查看(V)" is two menus however close they sit).
+            if run and (word.box.x1 - run[-1].box.x2 > gap * line.box.height or _MNEMONIC_WORD.match(run[-1].text)):
                 out.append(_segment(run, line.confidence))
                 run = []
             run.append(word)
