@@ -27,6 +27,7 @@ _MARKS = {"checkbox", "radio", "switch", "button", "icon", "input", "dropdown", 
 _ROW_ROLES = {"tab", "menu", "button", "column", "header", "sign", "symbol"}
 _FIELDS = {"input", "field", "box", "dropdown"}
 MIN_ANCHOR = 0.8  # an anchor must be read about as written
+MENU_BAR = 0.04  # the top this fraction of a screen is where a menu bar runs
 SCORE = 0.8  # a relation answer's score: below an exact text hit, above any icon guess
 
 
@@ -58,7 +59,8 @@ def _role(target: str) -> tuple[str, str]:
 def locate(relation: Relation, page: Page, regions: Sequence[Box], size: tuple[int, int]) -> Answer | None:
     """The point the relation names, or None when its anchor is not on screen or nothing stands in that place."""
     label, role = _role(relation.target)
-    texts = [segment.box for segment in segments(page.lines)]
+    # Stray glyphs OCR reads off check marks and icons ("口", "√") are no one's text.
+    texts = [seg.box for seg in segments(page.lines) if sum(c.isalnum() for c in seg.text) >= 2 or seg.confidence >= 0.9]
     pool = texts + list(regions) if role in _MARKS or not texts else texts
     if relation.kind == "order":
         return _ordinal(relation, label, role, pool, page, size)
@@ -104,6 +106,8 @@ def _ordinal(relation: Relation, label: str, role: str, pool: list[Box], page: P
             return Answer(found.center, found, None, "by order among the label's matches") if found else None
     horizontal = role in _ROW_ROLES
     runs = sequences(pool, horizontal)
+    if role != "menu":  # tabs, buttons and lists lie below the menu bar, whose row would otherwise count first
+        runs = [run for run in runs if Box.union_of(run).center.y > MENU_BAR * size[1]] or runs
     scope = _scope_box(relation.scope, page, size)
     if scope is not None:
         runs = [run for run in runs if _near_scope(run, scope, size)] or runs
@@ -118,7 +122,7 @@ def _scope_box(scope: str | None, page: Page, size: tuple[int, int]) -> Box | No
     if not scope:
         return None
     if "menu bar" in scope.lower():
-        return Box(0, 0, size[0], max(1.0, size[1] * 0.08))
+        return Box(0, 0, size[0], max(1.0, size[1] * 2 * MENU_BAR))
     words = scope.split()
     name = " ".join(words[:-1]) if len(words) > 1 else scope
     return anchor_box(name, page.lines, size)

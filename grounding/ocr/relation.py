@@ -160,6 +160,9 @@ def beside(anchor: Box, candidates: list[Box], side: str) -> Box | None:
             gap = box.y1 - anchor.y2 if side == "below" else anchor.y1 - box.y2
         if gap < -0.5 * h:
             continue
+        if side in ("below", "above"):
+            # Down a list the next item starts where the anchor starts; a mark or a stray glyph beside it does not.
+            gap += 0.5 * min(abs(box.x1 - anchor.x1), abs(box.center.x - anchor.center.x))
         if best_gap is None or gap < best_gap:
             best, best_gap = box, gap
     return best
@@ -191,7 +194,8 @@ def sequences(boxes: list[Box], horizontal: bool) -> list[list[Box]]:
             last = run[-1]
             same_size = abs(box.height - last.height) <= 0.35 * max(box.height, last.height)
             if horizontal:
-                fits_run = same_size and _row_overlap(last, box) >= 0.6 and 0 <= box.x1 - last.x2 <= 6 * last.height
+                # Column headers and toolbar buttons may stand far apart; the row and the size hold them together.
+                fits_run = same_size and _row_overlap(last, box) >= 0.6 and 0 <= box.x1 - last.x2 <= 15 * last.height
             else:
                 fits_run = same_size and abs(box.x1 - last.x1) <= 0.6 * last.height and \
                     0 <= box.y1 - last.y2 <= 1.2 * last.height
