@@ -63,7 +63,7 @@ class OfflineGrounder:
         self.meaning = meaning
         self.places = places
         self.text = load("ocr", zoom=zoom, det_limit=det_limit, min_score=min_text_score)
-        self.icons = IconGrounder(min_score=min_icon_score)
+        self.icons = IconGrounder(min_score=min_icon_score, meaning=meaning)
 
     @property
     def revision(self) -> str:
@@ -84,7 +84,9 @@ class OfflineGrounder:
             with Stopwatch() as icon_watch:
                 found = self.icons.search(image, instruction, exclude=words_on_screen(page))
             with Stopwatch() as meaning_watch:
-                readings = meaning.nearest(instruction, page.lines, image.size) if self.meaning else []
+                # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
+                asks_icon = parse(instruction).role == "icon"
+                readings = meaning.nearest(instruction, page.lines, image.size) if self.meaning and not asks_icon else []
         timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0
         if readings and meaning.score_of(readings[0].cosine) > max(icon_score, self.min_icon_score):

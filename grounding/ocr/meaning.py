@@ -9,11 +9,13 @@ by meaning"). Vectors are remembered per text, so the words of a screen are embe
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -137,6 +139,25 @@ option link column sidebar panel pane toolbar bar list dialog window page screen
 
 def _gist(instruction: str) -> str:
     return " ".join(w for w in re.findall(r"[\w'-]+", instruction) if w.lower() not in _FRAME)
+
+
+UI_WORDS = Path(__file__).resolve().parent / "ui_words.txt"
+
+
+@functools.cache
+def _ui_words() -> tuple[str, ...]:
+    lines = UI_WORDS.read_text(encoding="utf-8").splitlines()
+    return tuple(sorted({w for line in lines if not line.startswith("#") for w in line.split()}))
+
+
+def english_words(text: str, limit: int = 2, floor: float = 0.5, encoder: Encoder = ENCODER) -> list[str]:
+    """The English icon words nearest a label in another language ("保存" -> ["save", "save-all"]): those within
+    0.1 of the nearest and at least `floor` in cosine, at most `limit`; [] when none is that near."""
+    words = _ui_words()
+    cosine = encoder.vectors(list(words)) @ encoder.query(text)
+    order = np.argsort(-cosine)[:limit]
+    best = float(cosine[order[0]])
+    return [words[i] for i in order if cosine[i] >= max(floor, best - 0.1)]
 
 
 # How much a text in the place the instruction names gains (menus in the menu bar, "top right", ...), in cosine.

@@ -92,3 +92,15 @@ def test_meaning_can_be_turned_off(offline):
 def test_the_encoder_needs_no_torch_and_no_download():
     meaning.ENCODER.vectors(["warm"])
     assert "torch" not in sys.modules and "huggingface_hub" not in sys.modules
+
+
+@pytest.mark.parametrize("label, word", [("保存", "save"), ("打印", "print"), ("剪切", "cut"), ("关闭", "close")])
+def test_a_chinese_label_is_read_in_the_icon_models_english(label, word):
+    assert word in meaning.english_words(label)
+
+
+def test_a_chinese_instruction_finds_an_icon(offline):
+    image, raw = _cn_screen("geany_main")
+    box = next(e["bbox"] for e in raw["elements"] if e["name_cn"] == "保存")
+    found = offline.locate(image, "点击“保存”按钮")
+    assert found.extra["source"] == "icon" and "save" in found.extra["words"] and _inside(found.point, box)
