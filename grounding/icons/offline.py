@@ -89,7 +89,8 @@ class OfflineGrounder:
                 readings = meaning.nearest(instruction, page.lines, image.size) if self.meaning and not asks_icon else []
         timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0
-        if readings and meaning.score_of(readings[0].cosine) > max(icon_score, self.min_icon_score):
+        best = readings[0].cosine if readings else 0.0
+        if best >= meaning.FLOOR and meaning.score_of(best) > max(icon_score, self.min_icon_score):
             return _meaning_answer(readings, watch.elapsed, {**timing, "meaning_s": round(meaning_watch.elapsed, 4)})
         return prediction(found, watch.elapsed, self.min_icon_score, **timing,
                           meaning=[r.to_dict() for r in readings[:3]])

@@ -79,6 +79,12 @@ def test_only_label_sized_texts_are_candidates():
     assert [p.text for p in meaning.pieces(lines)] == ["Find in Files", "文件"]
 
 
+def test_a_made_up_target_is_not_found(offline):
+    image = Image.open(SAMPLES / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png")
+    found = offline.locate(image.convert("RGB").crop((0, 0, 960, 160)), "click the Frobnicate Quux")
+    assert not found.found and found.extra["meaning"][0]["cosine"] < meaning.FLOOR
+
+
 def test_nothing_on_screen_means_no_reading():
     assert meaning.nearest("open the File menu", [], (100, 100)) == []
 
