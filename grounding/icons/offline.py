@@ -87,11 +87,12 @@ class OfflineGrounder:
                 # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
                 asks_icon = parse(instruction).role == "icon"
                 readings = meaning.nearest(instruction, page.lines, image.size) if self.meaning and not asks_icon else []
-        timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4)}
+        timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4),
+                  "meaning_s": round(meaning_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0
         best = readings[0].cosine if readings else 0.0
         if best >= meaning.FLOOR and meaning.score_of(best) > max(icon_score, self.min_icon_score):
-            return _meaning_answer(readings, watch.elapsed, {**timing, "meaning_s": round(meaning_watch.elapsed, 4)})
+            return _meaning_answer(readings, watch.elapsed, timing)
         return prediction(found, watch.elapsed, self.min_icon_score, **timing,
                           meaning=[r.to_dict() for r in readings[:3]])
 
