@@ -128,6 +128,9 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
         # "undo redo"); the frame's role noun would otherwise pull toward any text that says "menu".
         cosine = (cosine + vectors @ encoder.query(gist)) / 2
     cosine = cosine + PLACE_WEIGHT * np.array([place_fit(query, p.box, *size) for p in found])
+    said = _stems(instruction)
+    echo = np.array([_echo(p.text, said) for p in found])
+    cosine = np.where(echo >= 1.0, -1.0, cosine - ECHO_WEIGHT * echo)
     order = np.argsort(-cosine)[:limit]
     return [Reading(found[i], float(cosine[i])) for i in order]
 
@@ -139,6 +142,23 @@ option link column sidebar panel pane toolbar bar list dialog window page screen
 
 def _gist(instruction: str) -> str:
     return " ".join(w for w in re.findall(r"[\w'-]+", instruction) if w.lower() not in _FRAME)
+
+
+# A text that repeats the instruction's own words was already weighed by the literal matcher and found wanting ("Time"
+# for "Click the Choose a Time button", "Kernel" for "restart the kernel": on the dev set every meaning answer that
+# echoed the instruction so was an icon target's wrong answer); the meaning step is for texts that say it in other
+# words or another language. Its cosine loses this much times the share of its words the instruction already says,
+# and a text all of whose words it says is no candidate at all.
+ECHO_WEIGHT = 0.3
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _FRAME}
+
+
+def _echo(piece: str, said: set[str]) -> float:
+    stems = _stems(piece)
+    return len(stems & said) / len(stems) if stems else 0.0
 
 
 UI_WORDS = Path(__file__).resolve().parent / "ui_words.txt"

@@ -110,3 +110,13 @@ def test_a_chinese_instruction_finds_an_icon(offline):
     box = next(e["bbox"] for e in raw["elements"] if e["name_cn"] == "保存")
     found = offline.locate(image, "点击“保存”按钮")
     assert found.extra["source"] == "icon" and "save" in found.extra["words"] and _inside(found.point, box)
+
+
+def test_a_text_that_echoes_the_instructions_words_is_no_meaning_match():
+    # "Move Cell Up" only repeats "move this cell up": the literal matcher already judged it (on the dev set the
+    # target is the toolbar icon); "Delete Cell" says "remove the selected cell" in other words.
+    lines = [_line("Move Cell Up", 0), _line("Delete Cell", 30)]
+    echo = meaning.nearest("move this cell up", lines, (400, 100))
+    fresh = meaning.nearest("remove the selected cell", lines, (400, 100))
+    assert echo[0].piece.text == "Delete Cell" and [r.cosine for r in echo if r.piece.text == "Move Cell Up"] == [-1.0]
+    assert fresh[0].piece.text == "Delete Cell" and fresh[0].cosine > meaning.FLOOR
