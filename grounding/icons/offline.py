@@ -86,7 +86,8 @@ class OfflineGrounder:
             with Stopwatch() as meaning_watch:
                 # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
                 asks_icon = parse(instruction).role == "icon"
-                readings = meaning.nearest(instruction, page.lines, image.size) if self.meaning and not asks_icon else []
+                wanted = self.meaning and not asks_icon
+                readings = meaning.nearest(instruction, page.lines, image.size) if wanted else []
         timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4),
                   "meaning_s": round(meaning_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0

@@ -60,7 +60,7 @@ def locate(relation: Relation, page: Page, regions: Sequence[Box], size: tuple[i
     """The point the relation names, or None when its anchor is not on screen or nothing stands in that place."""
     label, role = _role(relation.target)
     # Stray glyphs OCR reads off check marks and icons ("口", "√") are no one's text.
-    texts = [seg.box for seg in segments(page.lines) if sum(c.isalnum() for c in seg.text) >= 2 or seg.confidence >= 0.9]
+    texts = [s.box for s in segments(page.lines) if sum(c.isalnum() for c in s.text) >= 2 or s.confidence >= 0.9]
     pool = texts + list(regions) if role in _MARKS or not texts else texts
     if relation.kind == "order":
         return _ordinal(relation, label, role, pool, page, size)

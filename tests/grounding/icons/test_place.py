@@ -69,9 +69,11 @@ def _truth(annotations: str, instruction_dev: str) -> tuple[Image.Image, tuple]:
 @pytest.mark.parametrize(
     "annotations, truth_of, instruction",
     [
-        ("inkscape_linux.json", "choose Previous Extension Settings from the menu", "the item below 'Previous Extension'"),
+        ("inkscape_linux.json", "choose Previous Extension Settings from the menu",
+         "the item below 'Previous Extension'"),
         ("inkscape_linux.json", "open the 'JessyInk' submenu", "the submenu above 'Modify Path'"),
-        ("streamlit_web.json", "open the \"Plotting demo\" link", "the link between 'DataFrame demo' and 'Mapping demo'"),
+        ("streamlit_web.json", "open the \"Plotting demo\" link",
+         "the link between 'DataFrame demo' and 'Mapping demo'"),
     ],
 )
 def test_real_screens(offline, annotations, truth_of, instruction):
