@@ -115,8 +115,18 @@ def _icon_only(app_key: str, element) -> bool:
 def hit_chain(x: int, y: int) -> list[tuple[str, str, frozenset[str]]]:
     """The AT-SPI hit test at a screen point: the deepest element under it and its ancestors' (role, name, states),
     starting from the smallest showing top-level window that contains the point."""
-    from agent.a11y.atspi import (ACCESSIBLE, COMPONENT, REGISTRY, Bus, Failed, bus_address, call, one_property,
-                                  role_name, state_names)
+    from agent.a11y.atspi import (
+        ACCESSIBLE,
+        COMPONENT,
+        REGISTRY,
+        Bus,
+        Failed,
+        bus_address,
+        call,
+        one_property,
+        role_name,
+        state_names,
+    )
 
     bus = Bus(bus_address(2.0))
     try:

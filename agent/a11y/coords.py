@@ -31,7 +31,9 @@ def x11_windows() -> list[XWindow]:
     if not os.environ.get("DISPLAY"):
         return []
     try:
-        from Xlib import X, display as xdisplay, error as xerror
+        from Xlib import X
+        from Xlib import display as xdisplay
+        from Xlib import error as xerror
     except ImportError:
         return []
     try:
