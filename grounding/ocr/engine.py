@@ -82,25 +82,27 @@ def _threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+# Detector runs at once: each already uses `_threads()` cores, and a full-size pass over a 4K view takes about a
+# gigabyte of activations, so more concurrent runs (the zoom loop's tiles, eval workers) only add memory, not speed.
+_detecting = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // _threads()))
+
+
 def models() -> tuple[object, object]:
     """The (detector, recogniser) pair, created once per process."""
     global _models
     with _lock:
         if _models is None:
             try:
-                from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
-                from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
                 from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH, read_yaml, update_model_path
+
+                from .rapid import Detector, Recognizer
             except ImportError as exc:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
-            detector = TextDetector({**config["Det"], "limit_type": "max", "limit_side_len": 100_000})
-            recogniser = TextRecognizer(config["Rec"])
-            # RapidOCR's sessions spin-wait between ops, which starves other threads and processes on a busy
-            # machine (eval workers, a desktop agent); ours run the same models without spinning.
-            detector.infer.session = _session(config["Det"]["model_path"])
-            recogniser.session.session = _session(config["Rec"]["model_path"])
-            _models = (detector, recogniser)
+            _models = (
+                Detector(config["Det"], _session(config["Det"]["model_path"])),
+                Recognizer(config["Rec"], _session(config["Rec"]["model_path"])),
+            )
         return _models
 
 
@@ -110,7 +112,12 @@ def _session(model_path: str):
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = _threads()
     options.inter_op_num_threads = 1
+    # RapidOCR's sessions spin-wait between ops, which starves other threads and processes on a busy machine (eval
+    # workers, a desktop agent); ours run the same models without spinning.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Without the arena each run hands its activations back: a 4K full-size detection would otherwise keep its
+    # peak (over a gigabyte) for the life of the process.
+    options.enable_cpu_mem_arena = False
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
@@ -119,10 +126,8 @@ def detect(image: Image.Image, max_side: int) -> list[Box]:
     """Text line boxes in `image` pixels, detected on a copy whose longer side is at most `max_side`."""
     detector, _ = models()
     view, to_image = _downscaled(image, max_side)
-    array = np.asarray(view)[:, :, ::-1]  # the PP-OCR models were trained on BGR
-    boxes, _ = detector(np.ascontiguousarray(array))
-    if boxes is None or len(boxes) == 0:
-        return []
+    with _detecting:
+        boxes = detector(np.asarray(view))
     out = []
     for quad in boxes:
         xs, ys = quad[:, 0], quad[:, 1]
@@ -132,7 +137,8 @@ def detect(image: Image.Image, max_side: int) -> list[Box]:
 
 
 # A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
-# 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size.
+# 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size
+# (which RapidOCR's detector caps at 2000 pixels: see `rapid._DetectorInput`).
 _FEW_LINES = 20
 _SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
 
@@ -162,7 +168,7 @@ def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transfo
 def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line | None]:
     """Read each box from the full-resolution image: one Line per box, None where nothing legible was read."""
     _, recogniser = models()
-    array = np.asarray(image)[:, :, ::-1]
+    array = np.asarray(image)[:, :, ::-1]  # the PP-OCR models were trained on BGR
     out: list[Line | None] = [None] * len(boxes)
     crops, kept = [], []
     for i, box in enumerate(boxes):
