@@ -122,18 +122,42 @@ def _session(model_path: str):
     return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def detect(image: Image.Image, max_side: int) -> list[Box]:
+@dataclass(frozen=True)
+class Detection:
+    """Text line boxes in image pixels, and the scale (detector pixels per image pixel, x and y) they were found at."""
+
+    boxes: tuple[Box, ...]
+    scale: tuple[float, float]
+
+
+def detect(image: Image.Image, max_side: int) -> Detection:
     """Text line boxes in `image` pixels, detected on a copy whose longer side is at most `max_side`."""
-    detector, _ = models()
     view, to_image = _downscaled(image, max_side)
+    return _detected(view, to_image, image.size)
+
+
+def detect_in(image: Image.Image, region: Box, scale: tuple[float, float]) -> list[Box]:
+    """Text line boxes inside `region` of `image`, detected at `scale`, the scale of a whole-image `Detection`, so the
+    part of a screen that changed is read as a pass over the whole screen would read it."""
+    x1, y1, x2, y2 = region.clip(*image.size).to_ints()
+    crop = image.crop((x1, y1, x2, y2))
+    size = (max(32, round(crop.width * scale[0] / 32) * 32), max(32, round(crop.height * scale[1] / 32) * 32))
+    view = crop if size == crop.size else crop.resize(size, Image.Resampling.BILINEAR)
+    to_image = Transform.between_sizes(view.size, crop.size).then(Transform.translate(x1, y1))
+    return list(_detected(view, to_image, image.size).boxes)
+
+
+def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> Detection:
+    detector, _ = models()
     with _detecting:
-        boxes = detector(np.asarray(view))
-    out = []
-    for quad in boxes:
+        quads = detector(np.asarray(view))
+    boxes = []
+    for quad in quads:
         xs, ys = quad[:, 0], quad[:, 1]
         box = to_image.apply_box(Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1))
-        out.append(box.clip(*image.size))
-    return out
+        boxes.append(box.clip(*size))
+    width, height = detector.input_size(*view.size)
+    return Detection(tuple(boxes), (width / size[0], height / size[1]))
 
 
 # A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
@@ -143,15 +167,15 @@ _FEW_LINES = 20
 _SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
 
 
-def find_text(image: Image.Image, max_side: int) -> list[Box]:
+def find_text(image: Image.Image, max_side: int) -> Detection:
     """Text line boxes: one detection pass on a copy at most `max_side` wide, and one at full size when needed."""
-    boxes = detect(image, max_side)
+    found = detect(image, max_side)
     scale = min(1.0, max_side / max(image.size))
     if scale < 1.0:
-        heights = sorted(box.height * scale for box in boxes)
-        if len(boxes) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
-            boxes = detect(image, max(image.size))
-    return boxes
+        heights = sorted(box.height * scale for box in found.boxes)
+        if len(heights) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
+            found = detect(image, max(image.size))
+    return found
 
 
 def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transform]:
@@ -225,13 +249,32 @@ class Screen:
     Recognition costs as much as detection on a busy screen, and most instructions name a label whose width can be
     guessed from its length, so boxes are read when an instruction needs them rather than all at once. Safe to share
     between threads; the image is passed to `read` instead of being kept, so a cache of screens stays small.
+    `scale` is the detection's (`Detection.scale`), so a later screen that differs in a few places can re-detect just
+    those at the same scale (None when unknown: a reading from an older disk cache); `carried` counts the boxes taken
+    over, with their readings, from such an earlier screen (see `changes`).
     """
 
-    def __init__(self, size: tuple[int, int], boxes: Sequence[Box], lines: dict[int, Line | None] | None = None):
+    def __init__(
+        self, size: tuple[int, int], boxes: Sequence[Box], lines: dict[int, Line | None] | None = None,
+        scale: tuple[float, float] | None = None, carried: int = 0,
+    ):
         self.size = size
         self.boxes = tuple(boxes)
+        self.scale = scale
+        self.carried = carried
         self._lines: dict[int, Line | None] = dict(lines or {})
         self._lock = threading.Lock()
+
+    @classmethod
+    def detected(cls, image: Image.Image, max_side: int) -> Screen:
+        """A new screen: its text boxes found (`find_text`), none read yet."""
+        found = find_text(image, max_side)
+        return cls(image.size, found.boxes, scale=found.scale)
+
+    def read_so_far(self) -> dict[int, Line | None]:
+        """Box index -> what was read there (None: nothing legible), for the boxes read so far."""
+        with self._lock:
+            return dict(self._lines)
 
     def unread(self) -> list[int]:
         with self._lock:
@@ -261,10 +304,10 @@ class Screen:
         return Page(self.size, self.lines())
 
     def to_dict(self) -> dict:
-        with self._lock:
-            read = dict(self._lines)
+        read = self.read_so_far()
         return {
             "size": list(self.size),
+            "scale": list(self.scale) if self.scale else None,
             "boxes": [box.to_list() for box in self.boxes],
             "read": {
                 str(i): None if line is None else {
@@ -285,4 +328,5 @@ class Screen:
             )
             for i, line in data["read"].items()
         }
-        return cls(tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines)
+        scale = data.get("scale")
+        return cls(tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines, tuple(scale) if scale else None)

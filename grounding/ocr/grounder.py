@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image
 
 from grounding.errors import OptionError
 from grounding.inputs import image_key, prepare, to_rgb
 from grounding.types import Prediction, Stopwatch, TraceStep
 
-from . import engine
-from .cache import ScreenCache, store
+from . import changes, engine
+from .cache import Frames, ScreenCache, store
 from .instruction import parse
 from .match import best_per_place, candidates, fits
 from .rank import Ranked, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
 _CACHE = ScreenCache()
+# The last screenshots read, so the next step of a live session re-reads only what changed on the screen.
+_FRAMES = Frames()
 
 
 class OcrGrounder:
@@ -49,10 +52,22 @@ class OcrGrounder:
 
     def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
         key = f"{image_key(image)}-det{self.det_limit}"
-        screen, cached = _CACHE.get_or_compute(
-            key, lambda: engine.Screen(image.size, engine.find_text(image, self.det_limit))
-        )
+        screen, cached = _CACHE.get_or_compute(key, lambda: self._new_screen(image))
         return key, screen, cached
+
+    def _new_screen(self, image: Image.Image) -> engine.Screen:
+        """The boxes of a screenshot not read before: taken over from a like one where its pixels are the same."""
+        pixels = np.asarray(image)
+        screen = None
+        previous = _FRAMES.nearest(pixels, self.det_limit)
+        if previous is not None:
+            changed = changes.changed_regions(previous.pixels, pixels)
+            if changed is not None:
+                screen = changes.reread(previous.screen, image, changed)
+        if screen is None:
+            screen = engine.Screen.detected(image, self.det_limit)
+        _FRAMES.add(pixels, screen, self.det_limit)
+        return screen
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         with Stopwatch() as watch:
@@ -75,6 +90,7 @@ class OcrGrounder:
             "area": query.area,
             "ocr_cached": cached,
             "boxes_read": newly,
+            "boxes_carried": screen.carried,
             "candidates": [c.to_dict() for c in places],
         }
         raw = json.dumps({"target": query.target, "matched": places[0].text if places else None})

@@ -44,10 +44,14 @@ class _DetectorInput:
         # Exactly DetPreProcess.normalize (float32 scaled, float64 mean and std, cast back to float32 at the end).
         self.table = ((levels.astype("float32") * (1 / 255.0) - np.array(mean)) / np.array(std)).astype(np.float32)
 
+    def size(self, w: int, h: int) -> tuple[int, int]:
+        """The size the network sees a w x h frame at."""
+        ratio = self.LIMIT / max(h, w) if max(h, w) > self.LIMIT else 1.0
+        return int(round(int(w * ratio) / 32) * 32), int(round(int(h * ratio) / 32) * 32)
+
     def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
         h, w = rgb.shape[:2]
-        ratio = self.LIMIT / max(h, w) if max(h, w) > self.LIMIT else 1.0
-        size = (int(round(int(w * ratio) / 32) * 32), int(round(int(h * ratio) / 32) * 32))
+        size = self.size(w, h)
         if size[0] <= 0 or size[1] <= 0:
             return None
         if size != (w, h):
@@ -75,6 +79,9 @@ class Detector(TextDetector):
 
     def get_preprocess(self, max_wh: int) -> _DetectorInput:
         return self.preprocess_op
+
+    def input_size(self, width: int, height: int) -> tuple[int, int]:
+        return self.preprocess_op.size(width, height)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         boxes, _ = super().__call__(rgb)
