@@ -21,8 +21,10 @@ from grounding.geometry import Box
 from . import engine
 
 CELL = 16  # the diff's grain, in pixels: a changed pixel marks its whole cell
-# Past this share of the screen changed, a fresh reading costs about as much as re-detecting the parts.
+# Past this share of the screen changed (cells), or to be detected again (regions with their context), it is another
+# screen rather than the same one a step later: a fresh reading costs about as much and reads it as a whole.
 MAX_CHANGED = 0.5
+MAX_REDETECTED = 1 / 3
 PAD = 24  # pixels of unchanged context around a change that the detector sees with it
 _GROWTHS = 4  # times a region may grow to take in a line that runs out of it, before the whole screen is read again
 
@@ -55,11 +57,13 @@ def changed_regions(old: np.ndarray, new: np.ndarray) -> list[Box] | None:
 def reread(previous: engine.Screen, image: Image.Image, changed: Sequence[Box]) -> engine.Screen | None:
     """A reading of `image` made of `previous`'s boxes outside the changed regions (with what was read in them) and
     boxes detected afresh around the changes (unread); None when that cannot be done exactly (no scale known, or a
-    re-detected line keeps running out of its region)."""
+    re-detected line keeps running out of its region) or is not worth it (too much of the screen to detect again)."""
     if previous.scale is None or previous.size != image.size:
         return None
     areas = _merged([region.expand(PAD).clip(*image.size) for region in changed])
     for _ in range(_GROWTHS):
+        if sum(area.area for area in areas) > MAX_REDETECTED * image.width * image.height:
+            return None
         found = [box for area in areas for box in engine.detect_in(image, area, previous.scale)]
         fresh, stale = _replaced(previous.boxes, found, changed)
         grown = _merged([_grown(area, fresh, image.size, previous.boxes) for area in areas])
