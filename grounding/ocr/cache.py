@@ -89,7 +89,7 @@ class Frames:
     (another detector limit).
     """
 
-    def __init__(self, max_bytes: int = 160 * 2**20) -> None:
+    def __init__(self, max_bytes: int = 128 * 2**20) -> None:
         self.max_bytes = max_bytes
         self._frames: list[tuple[Hashable, np.ndarray, Frame]] = []
         self._lock = threading.Lock()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -22,6 +24,9 @@ from .rank import Ranked, click_point, rank
 _CACHE = ScreenCache()
 # The last screenshots read, so the next step of a live session re-reads only what changed on the screen.
 _FRAMES = Frames()
+# Screens being read at once. The zoom loop asks for four tiles together and eval runs workers beside it; each look at
+# a 5K view holds a few copies of its frame (its hash, its pixels, its crops), while the cores are busy with two.
+_reading = threading.BoundedSemaphore(max(2, (os.cpu_count() or 1) // engine.threads()))
 
 
 class OcrGrounder:
@@ -45,9 +50,10 @@ class OcrGrounder:
     def read(self, image: Image.Image) -> engine.Page:
         """The screen's text lines and words with their boxes (cached per image), for reuse by other grounders."""
         image = to_rgb(image)
-        key, screen, _ = self._screen(image)
-        if screen.read(image):
-            store(key, screen)
+        with _reading:
+            key, screen, _ = self._screen(image)
+            if screen.read(image):
+                store(key, screen)
         return engine.Page(screen.size, screen.lines())
 
     def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
@@ -70,7 +76,7 @@ class OcrGrounder:
         return screen
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch:
+        with Stopwatch() as watch, _reading:
             image, instruction = prepare(image, instruction)
             key, screen, cached = self._screen(image)
             query = parse(instruction)
