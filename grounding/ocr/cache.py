@@ -76,9 +76,9 @@ class Frame:
 
 
 # A new screenshot is compared with the remembered ones of its size on every THUMB-th pixel of every THUMB-th row;
-# one that differs there in more than half the samples is not worth starting from.
+# one that differs there in a fifth of the samples or more is another screen (`changes` would read it afresh anyway).
 THUMB = 16
-_ALIKE = 0.5
+_ALIKE = 0.2
 
 
 class Frames:
@@ -89,7 +89,7 @@ class Frames:
     (another detector limit).
     """
 
-    def __init__(self, max_bytes: int = 128 * 2**20) -> None:
+    def __init__(self, max_bytes: int = 96 * 2**20) -> None:
         self.max_bytes = max_bytes
         self._frames: list[tuple[Hashable, np.ndarray, Frame]] = []
         self._lock = threading.Lock()

@@ -27,6 +27,7 @@ MAX_CHANGED = 0.5
 MAX_REDETECTED = 1 / 3
 PAD = 24  # pixels of unchanged context around a change that the detector sees with it
 _GROWTHS = 4  # times a region may grow to take in a line that runs out of it, before the whole screen is read again
+_BAND = 16  # rows of cells compared at once
 
 
 def changed_regions(old: np.ndarray, new: np.ndarray) -> list[Box] | None:
@@ -36,9 +37,12 @@ def changed_regions(old: np.ndarray, new: np.ndarray) -> list[Box] | None:
 
     height, width = new.shape[:2]
     rows, cols = math.ceil(height / CELL), math.ceil(width / CELL)
-    differs = np.zeros((rows * CELL, cols * CELL), bool)
-    differs[:height, :width] = (old != new).any(axis=2)
-    cells = differs.reshape(rows, CELL, cols, CELL).any(axis=(1, 3)).astype(np.uint8)
+    cells = np.zeros((rows, cols), np.uint8)
+    for row in range(0, rows, _BAND):  # a band of rows at a time: a 5K frame's full diff would be 60 MB of flags
+        top, bottom = row * CELL, min(height, (row + _BAND) * CELL)
+        differs = np.zeros((bottom - top + (-(bottom - top)) % CELL, cols * CELL), bool)
+        differs[: bottom - top, :width] = (old[top:bottom] != new[top:bottom]).any(axis=2)
+        cells[row : row + differs.shape[0] // CELL] = differs.reshape(-1, CELL, cols, CELL).any(axis=(1, 3))
     if cells.mean() > MAX_CHANGED:
         return None
     # Cells a cell apart belong to one change (the two halves of a redrawn word), so dilate before grouping.

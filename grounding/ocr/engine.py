@@ -9,9 +9,10 @@ Model sessions are built once per process, on first use; importing this module d
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,8 +83,8 @@ def threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-# Detector runs at once: each already uses `threads()` cores, and a full-size pass over a 4K view takes about a
-# gigabyte of activations, so more concurrent runs (the zoom loop's tiles, eval workers) only add memory, not speed.
+# Detector runs at once: each already uses `threads()` cores, and a pass at 1920 pixels takes about 370 MB of
+# activations, so more concurrent runs (the zoom loop's tiles, eval workers) only add memory, not speed.
 _detecting = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads()))
 
 
@@ -99,7 +100,6 @@ def models() -> tuple[object, object]:
             except ImportError as exc:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
-            _hand_back_large_blocks()
             _models = (
                 Detector(config["Det"], _session(config["Det"]["model_path"])),
                 Recognizer(config["Rec"], _session(config["Rec"]["model_path"])),
@@ -107,18 +107,18 @@ def models() -> tuple[object, object]:
         return _models
 
 
-def _hand_back_large_blocks() -> None:
-    """Make glibc serve blocks of 1 MB and more from mmap, so freeing a frame or the detector's activations returns
-    them to the system. By default its threshold climbs to the largest block freed (up to 32 MB) and later blocks
-    below it stay in the heaps of whichever thread freed them: one 5K locate (zoom tiles in four threads) peaked at
-    1.4 GB that way, 0.96 GB with this, for about 6% more detector time. A no-op where there is no glibc."""
+def _malloc_trim() -> Callable[[], object]:
+    """glibc's malloc_trim(0), or a no-op where there is no glibc."""
     import ctypes
     import ctypes.util
 
     try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-3, 1 << 20)  # -3: M_MMAP_THRESHOLD
-    except (OSError, AttributeError, TypeError):
-        pass
+        return functools.partial(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim, 0)
+    except (OSError, AttributeError):
+        return lambda: None
+
+
+_trim = _malloc_trim()
 
 
 def _session(model_path: str):
@@ -166,6 +166,10 @@ def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> 
     detector, _ = models()
     with _detecting:
         quads = detector(np.asarray(view))
+        # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the heap
+        # of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them back now,
+        # or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
+        _trim()
     boxes = []
     for quad in quads:
         xs, ys = quad[:, 0], quad[:, 1]

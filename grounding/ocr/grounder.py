@@ -24,9 +24,9 @@ from .rank import Ranked, click_point, rank
 _CACHE = ScreenCache()
 # The last screenshots read, so the next step of a live session re-reads only what changed on the screen.
 _FRAMES = Frames()
-# Screens being read at once. The zoom loop asks for four tiles together and eval runs workers beside it; each look at
-# a 5K view holds a few copies of its frame (its hash, its pixels, its crops), while the cores are busy with two.
-_reading = threading.BoundedSemaphore(max(2, (os.cpu_count() or 1) // engine.threads()))
+# Screens being read at once, as many as the cores serve: the zoom loop asks for four tiles together and eval runs
+# workers beside it, and each look at a 5K view holds copies of its frame, while the models already use every core.
+_reading = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // engine.threads()))
 
 
 class OcrGrounder:
