@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from grounding.errors import OptionError
-from grounding.inputs import image_key, prepare, to_rgb
+from grounding.inputs import image_key, images_may_follow, prepare, to_rgb
 from grounding.types import Prediction, Stopwatch, TraceStep
 
 from . import changes, engine
@@ -63,6 +63,8 @@ class OcrGrounder:
 
     def _new_screen(self, image: Image.Image) -> engine.Screen:
         """The boxes of a screenshot not read before: taken over from a like one where its pixels are the same."""
+        if not images_may_follow():
+            return engine.Screen.detected(image, self.det_limit)
         pixels = np.asarray(image)
         screen = None
         previous = _FRAMES.nearest(pixels, self.det_limit)

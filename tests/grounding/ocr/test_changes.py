@@ -93,3 +93,21 @@ def test_a_mostly_new_screen_is_read_afresh():
     new = old.copy()
     new[:150] = 255
     assert changed_regions(old, new) is None
+
+
+def test_nothing_is_carried_over_between_unrelated_images(ocr):
+    from grounding.inputs import unrelated_images
+
+    before = screen()
+    ocr.locate(before, "open the Table menu")
+    erased = []
+    for box in ((390, 25, 427, 47), (442, 25, 489, 47)):  # Tools, then Window, erased: two screens not read before
+        after = before.copy()
+        ImageDraw.Draw(after).rectangle(box, fill=after.getpixel((box[0], 50)))
+        erased.append(after)
+    with unrelated_images():  # as in an evaluation: each screenshot answered on its own
+        unrelated = ocr.locate(erased[0], "open the Table menu")
+    following = ocr.locate(erased[1], "open the Table menu")
+    assert unrelated.extra["ocr_cached"] is False and unrelated.extra["boxes_carried"] == 0
+    assert following.extra["ocr_cached"] is False and following.extra["boxes_carried"] > 0
+    assert unrelated.point is not None and following.point is not None
