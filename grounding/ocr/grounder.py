@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image
 
 from grounding.errors import OptionError
-from grounding.inputs import image_key, prepare, to_rgb
+from grounding.inputs import image_key, images_may_follow, prepare, to_rgb
 from grounding.types import Prediction, Stopwatch, TraceStep
 
-from . import engine
-from .cache import ScreenCache, store
+from . import changes, engine
+from .cache import Frames, ScreenCache, store
 from .instruction import parse
 from .match import best_per_place, candidates, fits
 from .rank import Ranked, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
 _CACHE = ScreenCache()
+# The last screenshots read, so the next step of a live session re-reads only what changed on the screen.
+_FRAMES = Frames()
+# Screens being read at once, as many as the cores serve: the zoom loop asks for four tiles together and eval runs
+# workers beside it, and each look at a 5K view holds copies of its frame, while the models already use every core.
+_reading = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // engine.threads()))
 
 
 class OcrGrounder:
@@ -42,20 +50,35 @@ class OcrGrounder:
     def read(self, image: Image.Image) -> engine.Page:
         """The screen's text lines and words with their boxes (cached per image), for reuse by other grounders."""
         image = to_rgb(image)
-        key, screen, _ = self._screen(image)
-        if screen.read(image):
-            store(key, screen)
+        with _reading:
+            key, screen, _ = self._screen(image)
+            if screen.read(image):
+                store(key, screen)
         return engine.Page(screen.size, screen.lines())
 
     def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
         key = f"{image_key(image)}-det{self.det_limit}"
-        screen, cached = _CACHE.get_or_compute(
-            key, lambda: engine.Screen(image.size, engine.find_text(image, self.det_limit))
-        )
+        screen, cached = _CACHE.get_or_compute(key, lambda: self._new_screen(image))
         return key, screen, cached
 
+    def _new_screen(self, image: Image.Image) -> engine.Screen:
+        """The boxes of a screenshot not read before: taken over from a like one where its pixels are the same."""
+        if not images_may_follow():
+            return engine.Screen.detected(image, self.det_limit)
+        pixels = np.asarray(image)
+        screen = None
+        previous = _FRAMES.nearest(pixels, self.det_limit)
+        if previous is not None:
+            changed = changes.changed_regions(previous.pixels, pixels)
+            if changed is not None:
+                screen = changes.reread(previous.screen, image, changed)
+        if screen is None:
+            screen = engine.Screen.detected(image, self.det_limit)
+        _FRAMES.add(pixels, screen, self.det_limit)
+        return screen
+
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch:
+        with Stopwatch() as watch, _reading:
             image, instruction = prepare(image, instruction)
             key, screen, cached = self._screen(image)
             query = parse(instruction)
@@ -75,6 +98,7 @@ class OcrGrounder:
             "area": query.area,
             "ocr_cached": cached,
             "boxes_read": newly,
+            "boxes_carried": screen.carried,
             "candidates": [c.to_dict() for c in places],
         }
         raw = json.dumps({"target": query.target, "matched": places[0].text if places else None})
