@@ -181,11 +181,9 @@ def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> 
 
 # A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
 # 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size
-# (which RapidOCR's detector caps at 2000 pixels: see `rapid._DetectorInput`). A second look at a scale less than
-# _FINER times the first one's would see what it saw (2000 pixels after 1920 on a 4K screen), so it is not taken.
+# (which RapidOCR's detector caps at 2000 pixels: see `rapid._DetectorInput`).
 _FEW_LINES = 20
 _SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
-_FINER = 1.25
 
 
 def find_text(image: Image.Image, max_side: int) -> Detection:
@@ -194,10 +192,7 @@ def find_text(image: Image.Image, max_side: int) -> Detection:
     scale = min(1.0, max_side / max(image.size))
     if scale < 1.0:
         heights = sorted(box.height * scale for box in found.boxes)
-        full_scale = models()[0].input_size(*image.size)[0] / image.width
-        if full_scale >= _FINER * found.scale[0] and (
-            len(heights) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT
-        ):
+        if len(heights) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
             found = detect(image, max(image.size))
     return found
 
