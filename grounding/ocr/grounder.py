@@ -10,9 +10,10 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
+from grounding.base import BaseGrounder
 from grounding.errors import OptionError
-from grounding.inputs import image_key, images_may_follow, prepare, to_rgb
-from grounding.types import Prediction, Stopwatch, TraceStep
+from grounding.inputs import image_key, images_may_follow, to_rgb
+from grounding.types import Prediction, TraceStep
 
 from . import changes, engine
 from .cache import Frames, ScreenCache, store
@@ -29,7 +30,7 @@ _FRAMES = Frames()
 _reading = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // engine.threads()))
 
 
-class OcrGrounder:
+class OcrGrounder(BaseGrounder):
     """Text grounding with RapidOCR (PP-OCR) on the CPU; icons without visible text come back not_found."""
 
     name = "ocr"
@@ -77,9 +78,8 @@ class OcrGrounder:
         _FRAMES.add(pixels, screen, self.det_limit)
         return screen
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch, _reading:
-            image, instruction = prepare(image, instruction)
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        with _reading:
             key, screen, cached = self._screen(image)
             query = parse(instruction)
             # First read only the boxes as wide as the target's label would be; a whole, exact match among them
@@ -105,7 +105,7 @@ class OcrGrounder:
         step = TraceStep("full", None, raw=raw, note=f"{len(screen.boxes)} text boxes")
         if not ranked or ranked[0].score < self.min_score:
             score = ranked[0].score if ranked else 0.0
-            return Prediction.not_found(raw, score=score, elapsed_s=watch.elapsed, trace=(step,), extra=extra)
+            return Prediction.not_found(raw, score=score, trace=(step,), extra=extra)
         best = ranked[0]
         point = click_point(query, best.candidate, image.size)
         return Prediction(
@@ -113,7 +113,6 @@ class OcrGrounder:
             box=best.candidate.box if best.candidate.box.contains(point) else None,
             score=best.score,
             raw=raw,
-            elapsed_s=watch.elapsed,
             trace=(replace(step, point=point, score=best.score),),
             extra={**extra, "matched": best.candidate.text},
         )
