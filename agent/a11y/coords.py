@@ -31,7 +31,9 @@ def x11_windows() -> list[XWindow]:
     if not os.environ.get("DISPLAY"):
         return []
     try:
-        from Xlib import X, display as xdisplay, error as xerror
+        from Xlib import X
+        from Xlib import display as xdisplay
+        from Xlib import error as xerror
     except ImportError:
         return []
     try:
@@ -87,7 +89,8 @@ def match_window(title: str, pid: int | None, frame: Box, windows: list[XWindow]
     if not same or frame.width <= 0 or frame.height <= 0:
         return None
     aspect = frame.width / frame.height
-    return min(same, key=lambda w: abs(w.box.width / max(w.box.height, 1) - aspect) + w.box.center.distance(frame.center) / 1e4)
+    return min(same, key=lambda w: abs(w.box.width / max(w.box.height, 1) - aspect)
+               + w.box.center.distance(frame.center) / 1e4)
 
 
 def scale_between(frame: Box, window: Box) -> float:
