@@ -4,6 +4,8 @@
         app = session.launch(["/usr/bin/python3", "tests/apps/gtk_form.py"], app="gtk_form", min_elements=10)
         ...   # os.environ has the session's DISPLAY and DBUS_SESSION_BUS_ADDRESS while it runs
 
+    with DesktopSession(monitors=((0, 0, 1280, 800), (1280, 200, 1024, 768))) as session:   # two monitors
+
 Everything is a child process of the caller, stopped on exit. Xvfb picks its own display number (-displayfd); the
 AT-SPI bus comes from at-spi-bus-launcher (the registry is started on demand by the bus); `launch` polls the tree
 until the application has published enough elements, restarting it once when it never registers (Qt 5.15's AT-SPI
@@ -41,11 +43,14 @@ SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bu
 
 
 def start_xvfb(screen: tuple[int, int], extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, int]:
-    """An Xvfb server on a free display; returns (process, ':N', the read end Xvfb must keep open)."""
+    """An Xvfb server on a free display; returns (process, ':N', the read end Xvfb must keep open).
+
+    -noreset: by default the server resets when its last client disconnects, which forgets the root window's
+    properties (the AT-SPI bus address) and the RandR monitors set on it."""
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{screen[0]}x{screen[1]}x24", "-nolisten", "tcp",
-         *extra],
+         "-noreset", *extra],
         pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     os.close(write_end)
@@ -107,9 +112,27 @@ class App:
                 continue
 
 
+def set_monitors(layout: tuple[tuple[int, int, int, int], ...]) -> None:
+    """Split the X screen ($DISPLAY) into RandR 1.5 monitors, each (left, top, width, height) in root pixels.
+
+    Xvfb has one output and one CRTC, so `+xinerama` or a second `-screen` never gives mss two monitors; mss >= 10.2
+    lists RandR 1.5 monitors, which a client can define anywhere on the root window. The first one takes Xvfb's
+    only output, so the automatic whole-screen monitor of that output is no longer listed."""
+    for index, (left, top, width, height) in enumerate(layout, start=1):
+        millimetres = f"{width}/{round(width * 25.4 / 96)}x{height}/{round(height * 25.4 / 96)}"
+        subprocess.run(["xrandr", "--setmonitor", f"SG-{index}", f"{millimetres}+{left}+{top}",
+                        "screen" if index == 1 else "none"], check=True, timeout=20, capture_output=True)
+
+
 class DesktopSession:
-    def __init__(self, screen: tuple[int, int] = (1280, 800), xvfb_args: tuple[str, ...] = ()):
+    def __init__(self, screen: tuple[int, int] = (1280, 800), xvfb_args: tuple[str, ...] = (),
+                 monitors: tuple[tuple[int, int, int, int], ...] = ()):
+        """`monitors` (left, top, width, height each) splits the screen into that layout, which then sets its size:
+        the layout's bounding box (parts of it may lie on no monitor)."""
+        if monitors:
+            screen = (max(x + w for x, _, w, _ in monitors), max(y + h for _, y, _, h in monitors))
         self.screen = screen
+        self.monitors = monitors
         self.xvfb_args = xvfb_args
         self.processes: list[subprocess.Popen] = []
         self.apps: list[App] = []
@@ -142,6 +165,8 @@ class DesktopSession:
         for key, value in self.env.items():
             self._saved[key] = os.environ.get(key)
             os.environ[key] = value
+        if self.monitors:
+            set_monitors(self.monitors)
         os.environ.pop("AT_SPI_BUS_ADDRESS", None)
         self.processes.append(subprocess.Popen([LAUNCHER, "--launch-immediately"], stdout=subprocess.DEVNULL,
                                                stderr=subprocess.DEVNULL))

@@ -204,21 +204,65 @@ class _Walk:
         self.backend, self.bus, self.limits, self.progress = backend, backend.bus, limits, progress
 
     def run(self) -> Iterator[Element]:
-        apps = self._apps()
-        active = [app for app in apps if app.active]
-        if self.limits.scope == "active" and active:
-            apps = active
-        elif self.limits.scope == "active":
-            self.progress.note("no window is active: read every application")
         x_windows = x11_windows()
-        for app in sorted(apps, key=lambda a: not a.active):
+        placed = []
+        for app in self._apps():
             try:
-                yield from self._app(app, x_windows)
+                placed.append((app, self._place(app, x_windows)))
             except Stalled as exc:
-                self.backend.stalled[app.bus_name] = time.monotonic()
-                self.progress.note(f"{app.name or app.bus_name} stopped answering ({exc}); skipped")
+                self._stalled(app, exc)
+        placed = self._on_this_display([(app, windows) for app, windows in placed if windows], x_windows)
+        for app, windows in self._in_scope(placed):
+            try:
+                yield from self._app(app, windows)
+            except Stalled as exc:
+                self._stalled(app, exc)
             if self.progress.truncated:
                 return
+
+    def _stalled(self, app: App, exc: Stalled) -> None:
+        self.backend.stalled[app.bus_name] = time.monotonic()
+        self.progress.note(f"{app.name or app.bus_name} stopped answering ({exc}); skipped")
+
+    def _on_this_display(self, placed: list[tuple[App, list[Placed]]],
+                         x_windows: list[XWindow]) -> list[tuple[App, list[Placed]]]:
+        """The applications that own a window on this X display. Several displays can share one accessibility bus
+        (the session's), so the bus also lists applications shown elsewhere, whose extents would land on
+        whatever this display has at the same place."""
+        if not x_windows:
+            return placed  # no X11 to ask (no python-xlib, Wayland): nothing to tell them apart by
+        pids = {app.pid for app, _ in placed if app.pid is not None}
+        kept, elsewhere = [], []
+        for app, windows in placed:
+            titles = {window.info.name for window in windows}
+            owns = app.pid is None or any(
+                w.pid == app.pid
+                # A sandboxed application (Flatpak) stamps its windows with the pid it has in its own namespace: a
+                # window whose pid is no application's on the bus is matched by its title instead.
+                or (w.title in titles and (w.pid is None or w.pid not in pids))
+                for w in x_windows
+            )
+            (kept if owns else elsewhere).append((app, windows))
+        if elsewhere:
+            names = ", ".join(app.name or app.bus_name for app, _ in elsewhere)
+            self.progress.note(f"not on this display ({os.environ.get('DISPLAY', '')}), skipped: {names}")
+        return kept
+
+    def _in_scope(self, placed: list[tuple[App, list[Placed]]]) -> list[tuple[App, list[Placed]]]:
+        """Scope "active": the application with the active window, unless none of its windows lies in the area of
+        interest (a capture of another monitor): then the applications whose windows do. Active first either way."""
+        ordered = sorted(placed, key=lambda item: not item[0].active)
+        if self.limits.scope == "desktop":
+            return ordered
+        active = [item for item in ordered if item[0].active]
+        if not active:
+            self.progress.note("no window is active: read every application")
+            return ordered
+        region = self.limits.region
+        if region is None or any(window.overlaps(region) for _, windows in active for window in windows):
+            return active
+        self.progress.note("the active window lies outside the captured area: read the applications shown there")
+        return [item for item in ordered if any(window.overlaps(region) for window in item[1])]
 
     def _apps(self) -> list[App]:
         timeout = self.limits.call_timeout_s
@@ -260,22 +304,23 @@ class _Walk:
             apps.append(App(name, app_name, None if isinstance(pid, Failed) else int(pid[0]), windows, active))
         return apps
 
-    def _app(self, app: App, x_windows: list[XWindow]) -> Iterator[Element]:
-        """The application's showing windows, each walked level by level."""
+    def _place(self, app: App, x_windows: list[XWindow]) -> list[Placed]:
+        """The application's showing windows (active first), each with the transform from the extents the toolkit
+        reports to screen pixels."""
         windows = self._read(app.windows)
-        shown = [(node, info) for node, info in windows if info and "showing" in info.states]
+        shown = [(node, info) for node, info in windows if info and "showing" in info.states and info.box is not None]
         shown.sort(key=lambda item: "active" not in item[1].states)
         # The toolkit's scale, measured on the windows X11 can identify, holds for its popups that X11 cannot name.
-        matched = {id(node): match_window(info.name, app.pid, info.box, x_windows)
-                   for node, info in shown if info.box is not None}
-        scales = [scale_between(shown_info.box, window.box) for (node, shown_info) in shown
-                  if (window := matched.get(id(node))) is not None]
+        matched = {id(node): match_window(info.name, app.pid, info.box, x_windows) for node, info in shown}
+        scales = [scale_between(info.box, window.box) for node, info in shown
+                  if (window := matched[id(node)]) is not None]
         app_scale = max(scales, default=1.0)
-        for node, info in shown:
-            if info.box is None:
-                continue
-            to_screen = correction(info.box, matched.get(id(node)), app_scale)
-            yield from self._window(app, node, info, to_screen)
+        return [Placed(node, info, correction(info.box, matched[id(node)], app_scale)) for node, info in shown]
+
+    def _app(self, app: App, windows: list[Placed]) -> Iterator[Element]:
+        """The application's windows, each walked level by level."""
+        for window in windows:
+            yield from self._window(app, window.node, window.info, window.to_screen)
             if self.progress.truncated:
                 return
 
@@ -370,7 +415,9 @@ class _Walk:
             if not isinstance(reply, Failed):
                 info.text = str(reply[0]).strip()
 
-    def _element(self, app: App, node: Node, info: _Info, window: str, to_screen: Transform, bounds: Box) -> Element | None:
+    def _element(
+        self, app: App, node: Node, info: _Info, window: str, to_screen: Transform, bounds: Box
+    ) -> Element | None:
         if info.box is None:
             return None
         box = to_screen.apply_box(info.box)
@@ -386,6 +433,19 @@ class _Walk:
             description=info.description, text=info.text, states=info.states, app=app.name, window=window,
             path=node.at,
         )
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A showing top-level window of an application and the map from the extents its toolkit reports to the screen."""
+
+    node: Node
+    info: _Info
+    to_screen: Transform
+
+    def overlaps(self, region: Box) -> bool:
+        inside = self.to_screen.apply_box(self.info.box).intersection(region)
+        return inside is not None and inside.area > 0
 
 
 @dataclass
