@@ -115,6 +115,8 @@ def test_the_a11y_grounder_alone(session):
     assert found.box.contains(found.point)
     missing = grounder.locate(shot.image, "the Rocket launcher")
     assert missing.status.value == "not_found" and "a11y tree complete" in missing.raw
+    # One walk per screenshot: the second question about the same pixels reuses it, and says so.
+    assert found.extra["tree_cached"] is False and missing.extra["tree_cached"] is True
 
 
 def test_ground_do_says_which_source_won(session, form, tmp_path):
