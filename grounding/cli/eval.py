@@ -20,6 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
                         help="keep samples whose KEY (ui_type, group, application, platform, split, data_source, id) "
                              "is VALUE; commas list alternatives; repeat to require several keys")
+    parser.add_argument("--language", choices=("en", "cn"), default="en",
+                        help="instruction language: cn reads each record's instruction_cn, as ScreenSpot-Pro's "
+                             "official harness does (default en)")
     parser.add_argument("--resume", action="store_true", help="reuse the journal's predictions for this configuration")
     parser.add_argument("--journal", metavar="FILE.jsonl", help="journal file (default: RESULTS.json.journal.jsonl, "
                         "or a per-configuration file in the user cache)")
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             raise OptionError(f"--{flag} must be {'at least 1' if flag == 'workers' else 'zero or more'}, got {value}")
     if args.report:
         report_kind(args.report)
-    dataset = load_dataset(args.dataset, parse_filters(args.filter))
+    dataset = load_dataset(args.dataset, parse_filters(args.filter), language=args.language)
     print(dataset.describe(), file=sys.stderr)
     _report_problems(dataset.problems)
     if not dataset.samples:
@@ -57,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
         from grounding.registry import get
 
         zoom = get(args.model).default_zoom
-    fp = fingerprint(args.model, backend_options(args), zoom, args.dataset, revision_of(grounder))
+    options = backend_options(args)
+    if args.language != "en":  # English runs keep the fingerprints (and journals) they had before the flag existed
+        options = {**options, "language": args.language}
+    fp = fingerprint(args.model, options, zoom, args.dataset, revision_of(grounder))
     journal = args.journal or default_journal(fp, args.out)
     results = evaluate(
         grounder, dataset, workers=args.workers, journal_path=journal, resume=args.resume, limit=args.limit,

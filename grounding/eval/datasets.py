@@ -20,6 +20,9 @@ from ..errors import ImageError, OptionError
 from ..geometry import Box
 
 SCREENSPOT_PRO = "screenspot-pro"
+# Instruction languages, as the official ScreenSpot-Pro harness names them (`--language en|cn`): cn reads each
+# record's `instruction_cn`.
+LANGUAGES = {"en": "instruction", "cn": "instruction_cn"}
 SCREENSPOT = "screenspot"  # v1 and v2 share the record layout
 
 XYXY = "xyxy"
@@ -65,6 +68,7 @@ class Dataset:
     samples: tuple[Sample, ...]
     problems: tuple[Problem, ...]
     conventions: Mapping[str, str]  # annotation file name -> bbox convention it was read with
+    language: str = "en"  # which instruction each sample carries (LANGUAGES)
 
     @property
     def bbox_convention(self) -> str:
@@ -78,19 +82,24 @@ class Dataset:
         images = len({s.image_path for s in self.samples})
         return (
             f"{self.path}: {self.format}, {len(self.samples)} samples on {images} screenshots, "
-            f"bbox read as {self.bbox_convention}"
+            f"bbox read as {self.bbox_convention}, instructions in {self.language}"
         )
 
 
 FILTER_KEYS = tuple(f.name for f in fields(Sample) if f.name not in ("image_path", "bbox", "img_size"))
 
 
-def load_dataset(path: str | Path, filters: Mapping[str, str | Sequence[str]] | None = None) -> Dataset:
+def load_dataset(
+    path: str | Path, filters: Mapping[str, str | Sequence[str]] | None = None, language: str = "en"
+) -> Dataset:
     """Read a dataset directory (or one annotation file), detecting its format and bbox convention.
 
     `filters` keeps samples whose field matches one of the given values (case-insensitive), e.g.
-    {"ui_type": "icon", "group": ["CAD", "Dev"]}; different keys must all match.
+    {"ui_type": "icon", "group": ["CAD", "Dev"]}; different keys must all match. `language` "cn" takes each
+    record's `instruction_cn` (a record without one is skipped and listed), as the official harness does.
     """
+    if language not in LANGUAGES:
+        raise OptionError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
     path = Path(path).expanduser()
     if not path.exists():
         raise ImageError(f"dataset not found: {path}")
@@ -109,7 +118,7 @@ def load_dataset(path: str | Path, filters: Mapping[str, str | Sequence[str]] | 
         root = _image_root(rows, image_roots)
         convention = XYXY if fmt == SCREENSPOT_PRO else _detect_convention(rows, root)
         conventions[file.name] = convention
-        _parse_rows(file, rows, fmt, convention, root, samples, problems)
+        _parse_rows(file, rows, fmt, convention, root, samples, problems, LANGUAGES[language])
     if not formats:
         raise ImageError(f"no ScreenSpot-style annotations found under {path}")
     samples = _unique_ids(samples, problems)
@@ -117,7 +126,7 @@ def load_dataset(path: str | Path, filters: Mapping[str, str | Sequence[str]] | 
     if filters:
         samples = _apply_filters(samples, filters)
     fmt = formats.pop() if len(formats) == 1 else "mixed"
-    return Dataset(path, fmt, tuple(samples), tuple(problems), conventions)
+    return Dataset(path, fmt, tuple(samples), tuple(problems), conventions, language)
 
 
 def _locate(path: Path) -> tuple[list[Path], list[Path]]:
@@ -244,7 +253,8 @@ def _text(value: Any) -> str | None:
 
 
 def _parse_rows(
-    file: Path, rows: list[Any], fmt: str, convention: str, root: Path, samples: list[Sample], problems: list[Problem]
+    file: Path, rows: list[Any], fmt: str, convention: str, root: Path, samples: list[Sample], problems: list[Problem],
+    instruction_key: str = "instruction",
 ) -> None:
     split = file.stem
     platform_from_split = next((s for s in _SPLITS if s in split.lower()), None)
@@ -255,11 +265,11 @@ def _parse_rows(
             continue
         sample_id = _text(row.get("id")) or f"{split}_{index}"
         reason = None
-        instruction = _text(row.get("instruction"))
+        instruction = _text(row.get(instruction_key))
         image_name = _text(row.get("img_filename"))
         numbers = _numbers(row.get("bbox"))
         if instruction is None:
-            reason = "no instruction"
+            reason = f"no {instruction_key}"
         elif image_name is None:
             reason = "no img_filename"
         elif numbers is None:

@@ -18,7 +18,8 @@ from .proposals import propose, screen_scale
 
 TOGGLE_ROLES = frozenset({"checkbox", "radio", "switch"})
 _TOGGLE_VERB = re.compile(
-    r"^\s*(?:please\s+)?(?:tick|untick|toggle|check|uncheck|turn on|turn off|switch on|switch off)\b", re.IGNORECASE
+    r"^\s*(?:please\s+|请)?(?:tick|untick|toggle|check|uncheck|turn on|turn off|switch on|switch off|勾选|取消勾选)\b",
+    re.IGNORECASE,
 )
 REACH = 3.0  # the farthest gap between label and control, in label heights
 WIDEST = 2.6  # a switch's width, in label heights; check boxes and radio buttons are about one

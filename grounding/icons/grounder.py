@@ -13,7 +13,9 @@ from PIL import Image
 from grounding.errors import OptionError
 from grounding.geometry import Box
 from grounding.inputs import prepare
+from grounding.ocr.cjk import has_cjk
 from grounding.ocr.instruction import parse
+from grounding.ocr.meaning import english_words
 from grounding.types import Prediction, Stopwatch, TraceStep
 
 # Similarity -> score, measured on the dev set: the best region was right 18% of the time at similarity 0.1-0.2, 36%
@@ -53,13 +55,16 @@ class IconGrounder:
 
     name = "icons"
 
-    def __init__(self, *, min_score: float = 0.0, candidates: int = 5) -> None:
+    def __init__(self, *, min_score: float = 0.0, candidates: int = 5, meaning: bool = True) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise OptionError(f"min_score must lie in [0, 1], got {min_score}")
         if not isinstance(candidates, int) or candidates < 1:
             raise OptionError(f"candidates must be a positive integer, got {candidates!r}")
+        if not isinstance(meaning, bool):
+            raise OptionError(f"meaning must be true or false, got {meaning!r}")
         self.min_score = min_score
         self.candidates = candidates
+        self.meaning = meaning  # read labels in other languages through the sentence encoder
 
     @property
     def revision(self) -> str:
@@ -77,8 +82,13 @@ class IconGrounder:
 
         icon_model = model.load()
         # The target's words, with the role nouns that picture something ("Main menu", "collapse sidebar"); failing
-        # those, the whole instruction's.
-        for text in (parse(instruction).target, instruction):
+        # those, the whole instruction's; for a label in another language ("保存"), the English icon words nearest
+        # it in meaning.
+        target = parse(instruction).target
+        texts = [target, instruction]
+        if has_cjk(target) and self.meaning:
+            texts.append(" ".join(w.replace("-", " ") for w in english_words(target)))
+        for text in texts:
             words = icon_model.words(text)
             if words:
                 break

@@ -6,6 +6,7 @@ the icon search, so words never pose as icons and nothing is read twice.
 
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 import numpy as np
@@ -14,12 +15,15 @@ from PIL import Image
 from grounding.errors import OptionError
 from grounding.geometry import Box
 from grounding.inputs import prepare
+from grounding.ocr import meaning
 from grounding.ocr.engine import Page
 from grounding.ocr.grounder import OcrGrounder
 from grounding.ocr.instruction import parse
+from grounding.ocr.relation import Relation, parse_relation
 from grounding.types import Grounder, Prediction, Stopwatch, TraceStep
 
-from .grounder import IconGrounder, prediction
+from . import place
+from .grounder import IconGrounder, prediction, score_of
 
 
 def words_on_screen(page: Page) -> list[Box]:
@@ -42,19 +46,25 @@ class OfflineGrounder:
     # 0.8, 9 icon targets in 0.80-0.85, such as "Text Body" for "Text Box" or code's "compile" for Geany's Compile
     # button, while the 23 text matches from 0.85 to 0.95 were all right), so such instructions go to the icon search.
     # `refine` (the zoom loop with load's setting, on by default) is applied to the text side: ocr's tiling search
-    # finds tiny 4K text and its narrowing re-reads words magnified. The icon search runs only when no text matched.
+    # finds tiny 4K text and its narrowing re-reads words magnified. The icon search runs only when no text matched;
+    # matching by meaning (`meaning`, on by default) then competes with it on calibrated scores.
     def __init__(
         self, *, min_text_score: float = 0.85, min_icon_score: float = 0.0, det_limit: int = 1920,
-        refine: Callable[[Grounder], Grounder] | None = None,
+        meaning: bool = True, places: bool = True, refine: Callable[[Grounder], Grounder] | None = None,
     ) -> None:
         for key, value in (("min_text_score", min_text_score), ("min_icon_score", min_icon_score)):
             if not 0.0 <= value <= 1.0:
                 raise OptionError(f"{key} must lie in [0, 1], got {value}")
+        for key, value in (("meaning", meaning), ("places", places)):
+            if not isinstance(value, bool):
+                raise OptionError(f"{key} must be true or false, got {value!r}")
         self.min_text_score = min_text_score
         self.min_icon_score = min_icon_score
+        self.meaning = meaning
+        self.places = places
         text = OcrGrounder(det_limit=det_limit, min_score=min_text_score)
         self.text = refine(text) if refine else text
-        self.icons = IconGrounder(min_score=min_icon_score)
+        self.icons = IconGrounder(min_score=min_icon_score, meaning=meaning)
 
     @property
     def revision(self) -> str:
@@ -63,14 +73,44 @@ class OfflineGrounder:
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         with Stopwatch() as watch:
             image, instruction = prepare(image, instruction)
+            relation = parse_relation(instruction) if self.places else None
+            if relation is not None:
+                placed = self._by_place(image, relation)
+                if placed is not None:
+                    return placed.with_(elapsed_s=watch.elapsed)
             text = self.text.locate(image, instruction)
             if text.found:
                 return self._text_answer(image, instruction, text).with_(elapsed_s=watch.elapsed)
-            words = words_on_screen(self.text.read(image))
+            page = self.text.read(image)
             with Stopwatch() as icon_watch:
-                found = self.icons.search(image, instruction, exclude=words)
-        return prediction(
-            found, watch.elapsed, self.min_icon_score, text_score=round(text.score, 4), icon_s=round(icon_watch.elapsed, 4)
+                found = self.icons.search(image, instruction, exclude=words_on_screen(page))
+            with Stopwatch() as meaning_watch:
+                # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
+                asks_icon = parse(instruction).role == "icon"
+                wanted = self.meaning and not asks_icon
+                readings = meaning.nearest(instruction, page.lines, image.size) if wanted else []
+        timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4),
+                  "meaning_s": round(meaning_watch.elapsed, 4)}
+        icon_score = score_of(found.best.similarity) if found.best else 0.0
+        best = readings[0].cosine if readings else 0.0
+        if best >= meaning.FLOOR and meaning.score_of(best) > max(icon_score, self.min_icon_score):
+            return _meaning_answer(readings, watch.elapsed, timing)
+        return prediction(found, watch.elapsed, self.min_icon_score, **timing,
+                          meaning=[r.to_dict() for r in readings[:3]])
+
+    def _by_place(self, image: Image.Image, relation: Relation) -> Prediction | None:
+        """The target a place-or-order instruction names, or None (then the instruction is grounded as words)."""
+        page = self.text.read(image)
+        pixels = np.asarray(image)
+        answer = place.locate(relation, page, place.regions_for(pixels, words_on_screen(page)), image.size)
+        if answer is None:
+            return None
+        raw = json.dumps({"relation": relation.kind, "target": relation.target, "anchor": relation.anchor})
+        step = TraceStep("place", None, raw=raw, point=answer.point, score=place.SCORE, note=answer.note)
+        return Prediction(
+            point=answer.point, box=answer.box, score=place.SCORE, raw=raw, trace=(step,),
+            extra={"source": "place", "relation": relation.kind, "target": relation.target,
+                   "anchor": answer.anchor.to_list() if answer.anchor else None},
         )
 
     def _text_answer(self, image: Image.Image, instruction: str, text: Prediction) -> Prediction:
@@ -89,3 +129,16 @@ class OfflineGrounder:
             point=control.center, box=control, trace=(*text.trace, step),
             extra={**text.extra, "source": "text+control", "label": label.to_list()},
         )
+
+
+def _meaning_answer(readings: list, elapsed: float, timing: dict) -> Prediction:
+    best = readings[0]
+    score = meaning.score_of(best.cosine)
+    point = best.piece.box.center
+    raw = json.dumps({"meaning": best.piece.text, "cosine": round(best.cosine, 4)}, ensure_ascii=False)
+    step = TraceStep("full", None, raw=raw, point=point, score=score, note=f"nearest in meaning: {best.piece.text!r}")
+    return Prediction(
+        point=point, box=best.piece.box, score=score, raw=raw, elapsed_s=elapsed, trace=(step,),
+        extra={"source": "meaning", "matched": best.piece.text, "meaning": [r.to_dict() for r in readings[:3]],
+               **timing},
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .cjk import has_cjk
+
 # Leading command phrases, longest first so "go to" wins over "go".
 _VERBS = sorted(
     (verb.strip() for verb in """
@@ -100,7 +102,34 @@ _AREAS = [
     (r"(?:in|on) the (?:dialog|window|page|screen|form|toolbar|panel|sidebar|list|table)", ""),
 ]
 
-_QUOTES = [("'", "'"), ('"', '"'), ("\u2018", "\u2019"), ("\u201c", "\u201d"), ("`", "`"), ("\u00ab", "\u00bb")]
+_QUOTES = [("'", "'"), ('"', '"'), ("\u2018", "\u2019"), ("`", "`")]
+# Quotes that are never apostrophes need no word boundary: "打开“状态”标签页" quotes inside unspaced CJK text.
+_PAIRED_QUOTES = [("\u201c", "\u201d"), ("\u00ab", "\u00bb"), ("\u300c", "\u300d"), ("\u300e", "\u300f"),
+                  ("\u300a", "\u300b"), ("\u3008", "\u3009"), ("\uff02", "\uff02")]
+
+# Chinese instructions: command words in front, role nouns behind, no spaces ("点击保存按钮", "打开文件菜单").
+_CJK_VERBS = sorted("""
+点击|单击|双击|右键单击|右键点击|左键单击|左键点击|点一下|点|按下|按|打开|选择|选中|选取|勾选|取消勾选|切换到|
+切换至|切换|转到|跳转到|前往|进入|显示|展开|折叠|启用|禁用|使用|查看|访问|聚焦到|聚焦|激活|悬停在|鼠标悬停在|移到|找到|定位到|
+关闭|运行|执行|去|到
+""".replace("\n", "").split("|"), key=len, reverse=True)
+_CJK_ROLES = {
+    "菜单项": "menu item", "子菜单": "submenu", "菜单": "menu", "按钮": "button", "标签页": "tab", "选项卡": "tab",
+    "标签": "tab", "图标": "icon", "复选框": "checkbox", "勾选框": "checkbox", "单选按钮": "radio", "单选框": "radio",
+    "链接": "link", "输入框": "input", "文本框": "input", "搜索框": "input", "字段": "input", "下拉框": "dropdown",
+    "下拉菜单": "dropdown", "组合框": "dropdown", "列标题": "column", "列表项": "item", "选项": "item", "条目": "item",
+    "开关": "switch", "列": "column", "项": "item",
+}
+_CJK_ROLE_WORDS = sorted(_CJK_ROLES, key=len, reverse=True)
+_CJK_AREAS = [
+    (r"(?:在|从)?(?:顶部)?菜单栏(?:中|上|里)?的?", "menu bar"),
+    (r"(?:在|从)?(?:打开的|弹出的|右键)菜单(?:中|里)的?", "open menu"),
+    (r"(?:在|从)?工具栏(?:中|上|里)?的?", "top"),
+    (r"(?:在|从)?状态栏(?:中|上|里)?的?", "bottom"),
+    (r"(?:在|从)?(?:左侧)?侧边栏(?:中|上|里)?的?", "left"),
+    (r"(?:在|从)?(?:屏幕|窗口)?右上角的?", "top right"),
+    (r"(?:在|从)?(?:屏幕|窗口)?左上角的?", "top left"),
+]
 
 
 @dataclass(frozen=True)
@@ -116,6 +145,8 @@ class Query:
 
 def parse(instruction: str) -> Query:
     text = " ".join(instruction.split())
+    if has_cjk(text):
+        return _parse_cjk(text)
     area = None
     for pattern, name in _AREAS:
         found = re.search(rf"(?:^|\s|,){pattern}\s*[.!?]?$|\s{pattern}(?=\s)", text, flags=re.IGNORECASE)
@@ -139,11 +170,48 @@ def parse(instruction: str) -> Query:
     return Query(target, role, area, shown_inside=shown)
 
 
+def _parse_cjk(text: str) -> Query:
+    """A Chinese (or mixed) instruction: quoted text is the label; else verbs, particles and role nouns go."""
+    area = None
+    for pattern, name in _CJK_AREAS:
+        found = re.search(pattern, text)
+        if found and found.group(0):
+            text = (text[: found.start()] + text[found.end():]).strip()
+            area = area or name
+    quoted = _quoted(text)
+    if quoted is not None:
+        target, before, after = quoted
+        return Query(target, _cjk_role_in(before + after), area, quoted=True)
+    target = re.sub(r"^(?:请你?|帮我|麻烦)+", "", text.strip(" 。.!！?？,，"))
+    # One verb only: "勾选使用正则表达式复选框" keeps the label's own "使用".
+    verb = next((v for v in _CJK_VERBS if target.startswith(v) and len(target) > len(v)), None)
+    if verb is not None:
+        target = target[len(verb):].lstrip(" 的")
+    target = target.removeprefix("一下").strip()
+    role = None
+    noun = next((n for n in _CJK_ROLE_WORDS if target.endswith(n) and len(target) > len(n)), None)
+    if noun is not None:
+        target, role = target[: -len(noun)].rstrip(" 的"), _CJK_ROLES[noun]
+    if has_cjk(target):
+        return Query(target.strip(), role, area)
+    # Chinese wording around a Latin label ("点击 Save 按钮"): the Latin rules finish the job.
+    latin = parse(target) if target else Query(text)
+    return Query(latin.target, role or latin.role, area or latin.area, shown_inside=latin.shown_inside)
+
+
+def _cjk_role_in(text: str) -> str | None:
+    return next((_CJK_ROLES[n] for n in _CJK_ROLE_WORDS if n in text), None) or _role_in(text)
+
+
 def _quoted(text: str) -> tuple[str, str, str] | None:
-    """The longest quoted span (opening quote at a word start, closing one at a word end) and what surrounds it."""
+    """The longest quoted span (opening quote at a word start, closing one at a word end; anywhere for quotes that
+    are never apostrophes) and what surrounds it."""
     best = None
-    for open_q, close_q in _QUOTES:
-        pattern = rf"(?:(?<=^)|(?<=[\s(\[:]))({re.escape(open_q)})(.+?){re.escape(close_q)}(?=$|[\s,.;:!?)\]])"
+    patterns = [
+        rf"(?:(?<=^)|(?<=[\s(\[:]))({re.escape(open_q)})(.+?){re.escape(close_q)}(?=$|[\s,.;:!?)\]])"
+        for open_q, close_q in _QUOTES
+    ] + [rf"({re.escape(open_q)})(.+?){re.escape(close_q)}" for open_q, close_q in _PAIRED_QUOTES]
+    for pattern in patterns:
         for found in re.finditer(pattern, text):
             inner = found.group(2).strip()
             if inner and (best is None or len(inner) > len(best[0])):

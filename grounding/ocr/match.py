@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 
 from grounding.geometry import Box
 
+from .cjk import drop_mnemonics, width
 from .engine import Line, word_spans
 
 
@@ -39,7 +40,7 @@ class Candidate:
 
 def normalize(text: str) -> str:
     """Case, accents, punctuation and ellipses do not matter when matching labels."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = drop_mnemonics(unicodedata.normalize("NFKC", text)).casefold()
     text = re.sub(r"[^\w\s]|_", " ", text)
     return " ".join(text.split())
 
@@ -62,7 +63,7 @@ _CHAR_WIDTH = (0.22, 0.65)
 
 def fits(box: Box, target: str) -> bool:
     """Whether a detected box has about the width the target's text would take at the box's height."""
-    chars = len(" ".join(target.split()))
+    chars = width(" ".join(target.split()))
     if chars == 0 or box.height <= 0:
         return False
     ratio = box.width / (chars * box.height)
@@ -105,6 +106,42 @@ def _right_neighbour(order: Sequence[Line], line: Line, used: set[int]) -> int |
     return best
 
 
+# Words further apart than this many text heights belong to different controls (a row of tabs or menus that OCR
+# read as one line); the space inside a label is about a third of a height.
+CONTROL_GAP = 0.55
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words with no wide gap: one control's text."""
+
+    text: str
+    box: Box
+    confidence: float
+
+
+_MNEMONIC_WORD = re.compile(r"^[(\uff08][A-Za-z0-9][)\uff09]\W*$")
+
+
+def segments(lines: Sequence[Line], gap: float = CONTROL_GAP) -> list[Segment]:
+    out = []
+    for line in lines:
+        run: list = []
+        for word in line.words:
+            # A keyboard mnemonic closes a label ("搜索(S) 查看(V)" is two menus however close they sit).
+            if run and (word.box.x1 - run[-1].box.x2 > gap * line.box.height or _MNEMONIC_WORD.match(run[-1].text)):
+                out.append(_segment(run, line.confidence))
+                run = []
+            run.append(word)
+        if run:
+            out.append(_segment(run, line.confidence))
+    return out
+
+
+def _segment(words: list, confidence: float) -> Segment:
+    return Segment(" ".join(w.text for w in words), Box.union_of(w.box for w in words), confidence)
+
+
 def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candidate]:
     """Word spans of up to (target words + slack) words, and pieces of glued words, scored; best first."""
     wanted = normalize(target)
@@ -114,7 +151,7 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
     found = []
     for chain in rows(lines):
         words = [(line.text[a:b], line.span_box(a, b), index) for index, line in enumerate(chain) for a, b in word_spans(line.text)]
-        sizes = [len(word_spans(line.text)) for line in chain]
+        sizes = [len(drop_mnemonics(line.text).split()) for line in chain]
         confidence = min(line.confidence for line in chain)
         for start in range(len(words)):
             for end in range(start + 1, min(len(words), start + max_words) + 1):
@@ -129,7 +166,7 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
                         text=text,
                         box=Box.union_of(box for _, box, _ in span),
                         similarity=score,
-                        extra_words=sum(sizes[i] for i in touched) - len(span),
+                        extra_words=max(0, sum(sizes[i] for i in touched) - len(drop_mnemonics(text).split())),
                         confidence=confidence,
                     )
                 )
@@ -148,7 +185,7 @@ _GLUED_FACTOR = 0.88
 
 def _glued(target: str, line: Line) -> Candidate | None:
     wanted = _fold(target).strip()
-    if len(wanted.replace(" ", "")) < 3:
+    if width(wanted.replace(" ", "")) < 3:  # two CJK characters make a word; two letters do not
         return None
     haystack = _fold(line.text)
     if 2 * len(haystack.strip()) < len(wanted):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from grounding.geometry import Point
+from grounding.geometry import Box, Point
 
 from .instruction import Query
 from .match import Candidate
@@ -47,16 +47,16 @@ def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ra
         score += _RAW_WEIGHT * fuzz.ratio(query.target, candidate.text) / 100
         if _is_label(candidate.text) and not _is_label(query.target) and query.role not in _FIELDS:
             score -= _LABEL_PENALTY
-        score += _HINT_WEIGHT * _place_fit(query, candidate, width, height)
+        score += _HINT_WEIGHT * place_fit(query, candidate.box, width, height)
         ranked.append((score, candidate))
     # Sort on the unclipped value so the tie-breakers still count between two exact matches; top-left wins last.
     ranked.sort(key=lambda r: (r[0], -r[1].box.y1, -r[1].box.x1), reverse=True)
     return [Ranked(candidate, min(1.0, max(0.0, score))) for score, candidate in ranked]
 
 
-def _place_fit(query: Query, candidate: Candidate, width: int, height: int) -> float:
-    """How well the candidate's place fits the role and area hints, in [-1, 1]; 0 when nothing is said."""
-    centre = candidate.box.center
+def place_fit(query: Query, box: Box, width: int, height: int) -> float:
+    """How well a box's place fits the query's role and area hints, in [-1, 1]; 0 when nothing is said."""
+    centre = box.center
     x, y = centre.x / width, centre.y / height
     area = query.area
     if area is None and query.role == "menu":

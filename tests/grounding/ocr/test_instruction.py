@@ -69,3 +69,32 @@ def test_a_bare_verb_is_kept_as_the_label():
     # "Search" and "Close" are both command words and common labels.
     assert parse("Search").target == "Search"
     assert parse("Close").target == "Close"
+
+
+@pytest.mark.parametrize(
+    "instruction, target, role, area",
+    [
+        # Chinese: quotes inside unspaced text (the Geany status tab of the issue), every CJK quote pair.
+        ("打开“状态”标签页", "状态", "tab", None),
+        ("点击“替换”", "替换", None, None),
+        ("选择「全部替换」", "全部替换", None, None),
+        ("点击『保存』按钮", "保存", "button", None),
+        ("打开《帮助》菜单", "帮助", "menu", None),
+        # Unquoted: verbs in front and role nouns behind go, an area phrase becomes the area.
+        ("打开搜索菜单", "搜索", "menu", None),
+        ("请点击保存按钮", "保存", "button", None),
+        ("切换到状态标签页", "状态", "tab", None),
+        ("点击菜单栏中的文件菜单", "文件", "menu", "menu bar"),
+        ("勾选使用正则表达式复选框", "使用正则表达式", "checkbox", None),
+        # A Latin label in Chinese wording, and CJK quotes in English wording.
+        ("点击 Save 按钮", "Save", "button", None),
+        ("open the \u201cSearch\u201d menu", "Search", "menu", None),
+    ],
+)
+def test_parse_cjk(instruction, target, role, area):
+    query = parse(instruction)
+    assert (query.target, query.role, query.area) == (target, role, area)
+
+
+def test_an_apostrophe_is_not_a_closing_quote():
+    assert parse("Don\u2019t save").target == "Don\u2019t save"

