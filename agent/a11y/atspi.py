@@ -172,14 +172,16 @@ class App:
 
 class AtspiBackend(Backend):
     """Keeps its bus connection between walks (the worker lives on), and remembers applications that stopped
-    answering so that the next walks do not wait for them again until `retry_s` has passed."""
+    answering so that the next walks do not wait for them again until `retry_s` has passed, unless a walk is willing
+    to wait longer per call than the one that gave up on them (an application still starting up on a loaded machine
+    answers a patient caller)."""
 
     name = "at-spi"
     retry_s = 30.0
 
     def __init__(self) -> None:
         self.bus: Bus | None = None
-        self.stalled: dict[str, float] = {}  # bus name -> when it last failed to answer
+        self.stalled: dict[str, tuple[float, float]] = {}  # bus name -> (when it last failed to answer, timeout)
 
     def walk(self, limits: Limits, progress: Progress) -> Iterator[Element]:
         if self.bus is None:
@@ -194,9 +196,12 @@ class AtspiBackend(Backend):
             self.bus = None
             raise
 
-    def skipped(self, bus_name: str) -> bool:
-        since = self.stalled.get(bus_name)
-        return since is not None and time.monotonic() - since < self.retry_s
+    def stall(self, bus_name: str, timeout_s: float) -> None:
+        self.stalled[bus_name] = (time.monotonic(), timeout_s)
+
+    def skipped(self, bus_name: str, timeout_s: float) -> bool:
+        since, gave_up_after = self.stalled.get(bus_name, (None, 0.0))
+        return since is not None and time.monotonic() - since < self.retry_s and timeout_s <= gave_up_after
 
 
 class _Walk:
@@ -221,7 +226,7 @@ class _Walk:
                 return
 
     def _stalled(self, app: App, exc: Stalled) -> None:
-        self.backend.stalled[app.bus_name] = time.monotonic()
+        self.backend.stall(app.bus_name, self.limits.call_timeout_s)
         self.progress.note(f"{app.name or app.bus_name} stopped answering ({exc}); skipped")
 
     def _on_this_display(self, placed: list[tuple[App, list[Placed]]],
@@ -275,7 +280,7 @@ class _Walk:
         roots = [(name, path) for name, path in reply[0] if name]
         apps = []
         for name, path in roots:
-            if self.backend.skipped(name):
+            if self.backend.skipped(name, timeout):
                 self.progress.note(f"application {name} skipped: it did not answer the last time")
                 continue
             # One application at a time: a stalled one costs its own timeout and is skipped, not the whole walk.
@@ -287,7 +292,7 @@ class _Walk:
                     timeout,
                 )
             except Stalled:
-                self.backend.stalled[name] = time.monotonic()
+                self.backend.stall(name, timeout)
                 self.progress.note(f"application {name} did not answer within {timeout:g}s; skipped")
                 continue
             if isinstance(children, Failed):
@@ -296,7 +301,7 @@ class _Walk:
             try:
                 states = self.bus.calls([call(w.bus_name, w.path, ACCESSIBLE, "GetState") for w in windows], timeout)
             except Stalled:
-                self.backend.stalled[name] = time.monotonic()
+                self.backend.stall(name, timeout)
                 self.progress.note(f"application {name} did not answer within {timeout:g}s; skipped")
                 continue
             active = any(not isinstance(s, Failed) and "active" in state_names(s[0]) for s in states)
