@@ -8,6 +8,7 @@ before the first answer is read, so a walk costs about one round trip per level 
 from __future__ import annotations
 
 import os
+import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/accessible/root")
 ROOT_PATH = "/org/a11y/atspi/accessible/root"
 SCREEN_COORDS = 0  # ATSPI_COORD_TYPE_SCREEN
 BATCH = 256  # requests in flight at once: enough to hide round trips, few enough not to flood a slow application
+WIRE_CACHE = 40_000  # serialised calls kept (about 150 bytes each): six per node of the largest walks
 
 # AtspiRole values (atspi-constants.h) -> the role names GetRoleName gives; a table saves one call per node.
 ROLE_NAMES = (
@@ -78,12 +80,18 @@ class Failed(Exception):
 
 
 class Bus:
-    """A connection to the accessibility bus that sends many calls before reading their answers."""
+    """A connection to the accessibility bus that sends many calls before reading their answers.
+
+    Each batch goes out in one write, and each distinct call is serialised once and reused with only its serial
+    number changed: a walk asks the same six questions of the same objects every time, and jeepney's serialising
+    and one write per message were half the worker's CPU time (measured on gtk3-widget-factory: 154 nodes, about
+    1,000 calls a walk)."""
 
     def __init__(self, address: str):
         from jeepney.io.blocking import open_dbus_connection
 
         self.connection = open_dbus_connection(bus=address, auth_timeout=1.0)
+        self._wire: dict[tuple, bytes] = {}
 
     def close(self) -> None:
         self.connection.close()
@@ -94,11 +102,12 @@ class Bus:
 
         results: list = [None] * len(requests)
         for start in range(0, len(requests), BATCH):
-            pending = {}
+            pending, out = {}, []
             for index in range(start, min(start + BATCH, len(requests))):
                 serial = next(self.connection.outgoing_serial)
-                self.connection.send(requests[index], serial=serial)
+                out.append(self._serialised(requests[index], serial))
                 pending[serial] = index
+            self.connection.sock.sendall(b"".join(out))
             while pending:
                 try:
                     message = self.connection.receive(timeout=timeout_s)
@@ -112,6 +121,17 @@ class Bus:
                 else:
                     results[index] = message.body
         return results
+
+
+    def _serialised(self, message, serial: int) -> bytes:
+        key = (tuple(message.header.fields.items()), message.body)
+        wire = self._wire.get(key)
+        if wire is None:
+            if len(self._wire) >= WIRE_CACHE:
+                self._wire.clear()
+            wire = self._wire[key] = message.serialise(serial=1)
+        # The serial is bytes 8-11 of every D-Bus message, in the message's own byte order (its first byte).
+        return wire[:8] + struct.pack("<I" if wire[:1] == b"l" else ">I", serial) + wire[12:]
 
 
 def call(bus_name: str, path: str, interface: str, method: str, signature: str = "", body: tuple = ()):
