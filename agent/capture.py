@@ -44,7 +44,7 @@ def _open_mss():
     factory = getattr(mss, "MSS", None) or mss.mss  # mss 10.2 renamed the class; >= 9 is supported
     try:
         return factory()
-    except Exception as exc:  # mss raises its own ScreenShotError or ctypes/OS errors depending on the platform
+    except Exception as exc:  # noqa: BLE001 - mss raises its own ScreenShotError or ctypes/OS errors depending on the platform
         raise DisplayError(f"cannot open the display for capture: {exc}") from None
 
 
@@ -77,7 +77,7 @@ def capture(monitor: int = 0, region: Box | None = None) -> Screenshot:
         x1, y1, x2, y2 = area.to_ints()
         try:
             shot = sct.grab({"left": x1, "top": y1, "width": x2 - x1, "height": y2 - y1})
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: the platform decides the error type
             raise DisplayError(f"screen capture failed: {exc}") from None
         image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
     return Screenshot(image, ScreenMap.of_region(Box(x1, y1, x2, y2), image.size, layout), source, live=True)

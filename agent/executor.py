@@ -24,7 +24,6 @@ from .screen import DisplayError, Monitor, check_on_screen, require_display
 from .verbs import describe_args, verb
 
 
-
 class ActionError(GroundingError, RuntimeError):
     """An action could not be carried out (or was stopped by the fail-safe)."""
 
@@ -152,7 +151,7 @@ def _pyautogui():
         # python-xlib prints a warning to stdout for a display without auth cookies (Xvfb); keep stdout ours.
         with contextlib.redirect_stdout(io.StringIO()):
             import pyautogui
-    except Exception as exc:  # KeyError, Xlib connection/auth errors, missing tkinter on macOS...
+    except Exception as exc:  # noqa: BLE001 - KeyError, Xlib connection/auth errors, missing tkinter on macOS...
         display = os.environ.get("DISPLAY", "")
         raise DisplayError(f"cannot drive the display {display!r}: {type(exc).__name__}: {exc}") from None
     pyautogui.FAILSAFE = True  # the corner escape hatch stays on, whatever anyone set
@@ -174,7 +173,7 @@ def _follow_display(pyautogui) -> None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             x11._display = Display(display)
-    except Exception as exc:  # python-xlib raises several unrelated types for a missing or refusing display
+    except Exception as exc:  # noqa: BLE001 - python-xlib raises several unrelated types for a missing or refusing display
         raise DisplayError(f"cannot drive the display {display!r}: {type(exc).__name__}: {exc}") from None
     _BOUND["display"] = display
 
@@ -184,7 +183,7 @@ def _alive(connection) -> bool:
     try:
         connection.screen().root.get_geometry()
         return True
-    except Exception:  # a closed socket surfaces as several python-xlib and OS error types
+    except Exception:  # noqa: BLE001 - a closed socket surfaces as several python-xlib and OS error types
         return False
 
 

@@ -7,8 +7,8 @@ saved screenshot stands in for the screen and nothing is ever acted on.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from grounding.errors import GroundingError
 

@@ -5,8 +5,8 @@
 
 "ocr" is what offline's own OCR grounder answers alone (its page is read once and cached, so the second call costs
 little); "offline" adds the check-box-beside-its-label rule and the icon search when no words match. A hit is the
-predicted point inside the ground-truth box. "icon pass" is the added time of the icon search (proposals + encoder + scoring)
-on screens where it ran, OCR excluded; the per-size medians show the 4K cost.
+predicted point inside the ground-truth box. "icon pass" is the added time of the icon search (proposals + encoder +
+scoring) on screens where it ran, OCR excluded; the per-size medians show the 4K cost.
 """
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ def main() -> int:
             best = prediction.point.to_list() if prediction.point else None
             print(f"miss {name} {sample.instruction!r} -> {best} words={prediction.extra.get('words')}")
 
-    print(f"{'application':<20} {'n':>4} | {'ocr text':>8} {'icon':>6} {'all':>6} | {'offline text':>12} {'icon':>6} {'all':>6}")
+    print(
+        f"{'application':<20} {'n':>4} | {'ocr text':>8} {'icon':>6} {'all':>6} | "
+        f"{'offline text':>12} {'icon':>6} {'all':>6}"
+    )
     for row in sorted(table, key=lambda r: (r == "all", r)):
         cells = table[row]
         pct = functools.partial(_percent, cells)
@@ -73,7 +76,10 @@ def main() -> int:
             f" | {pct('text', True):>12} {pct('icon', True):>6} {pct('all', True):>6}"
         )
     for size, seconds in sorted(icon_seconds.items()):
-        print(f"icon pass {size}: median {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s ({len(seconds)} runs)")
+        print(
+            f"icon pass {size}: median {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s "
+            f"({len(seconds)} runs)"
+        )
     return 0
 
 

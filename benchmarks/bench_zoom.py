@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resolution", action="append", help="keep screens of this size, e.g. 3840x2160")
     parser.add_argument("--every", type=int, default=1, help="keep every N-th screenshot (a spread-out subset)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--out", default=str(REPO / "out" / "bench_zoom"), help="journals and table (default out/bench_zoom, git-ignored)")
+    parser.add_argument(
+        "--out",
+        default=str(REPO / "out" / "bench_zoom"),
+        help="journals and table (default out/bench_zoom, git-ignored)",
+    )
     args = parser.parse_args(argv)
 
     configs: dict[str, Any] = dict(STANDARD)
@@ -69,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, setting in configs.items():
         grounder = grounding.load(args.model, zoom=setting)
         key = fingerprint(
-            args.model, {"every": args.every, "resolution": args.resolution}, setting, dataset.path,
+            args.model,
+            {"every": args.every, "resolution": args.resolution},
+            setting,
+            dataset.path,
             revision_of(grounder),
         )
         results = evaluate(
@@ -102,8 +109,20 @@ def _pct(entry: dict[str, Any] | None) -> str:
 
 def render(rows: dict[str, dict[str, Any]]) -> str:
     """A Markdown table: one row per configuration."""
-    sizes = sorted({size for row in rows.values() for size in row["by_resolution"]}, key=lambda s: s.split("x")[0].zfill(5))
-    header = ["config", "grounder", "all", "text", "icon", *[SCREENS.get(s, s) for s in sizes], "median s", "p90 s", "calls"]
+    sizes = sorted(
+        {size for row in rows.values() for size in row["by_resolution"]}, key=lambda s: s.split("x")[0].zfill(5)
+    )
+    header = [
+        "config",
+        "grounder",
+        "all",
+        "text",
+        "icon",
+        *[SCREENS.get(s, s) for s in sizes],
+        "median s",
+        "p90 s",
+        "calls",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, row in rows.items():
         cells = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from PIL import Image, ImageDraw
 
@@ -21,7 +21,9 @@ def draw_box(draw: ImageDraw.ImageDraw, box: Box, color: tuple[int, int, int], w
     draw.rectangle(tuple(box), outline=color, width=width)
 
 
-def draw_point(draw: ImageDraw.ImageDraw, point: Point, color: tuple[int, int, int], width: int, label: str = "") -> None:
+def draw_point(
+    draw: ImageDraw.ImageDraw, point: Point, color: tuple[int, int, int], width: int, label: str = ""
+) -> None:
     r = 6 * width
     x, y = point.x, point.y
     draw.ellipse((x - r, y - r, x + r, y + r), outline=color, width=width)
@@ -41,7 +43,8 @@ def annotate(
     crops: Iterable[Box] = (),
     label: str = "",
 ) -> Image.Image:
-    """A copy of `image` with the predicted point (red crosshair), its box, a ground-truth box (green) and crops (blue)."""
+    """A copy of `image` with the predicted point (red crosshair), its box, a ground-truth box (green) and crops
+    (blue)."""
     out = image.convert("RGB").copy()
     draw = ImageDraw.Draw(out)
     width = _line_width(out)

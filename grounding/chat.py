@@ -12,7 +12,7 @@ import io
 import itertools
 import threading
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from PIL import Image
 

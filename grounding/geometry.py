@@ -9,8 +9,8 @@ scale) is a `Transform`, so the maths lives here once. Coordinates are continuou
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)

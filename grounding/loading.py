@@ -10,7 +10,8 @@ is off), instead of being wrapped whole.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import OptionError
 from .registry import DEFAULT_MODEL, Entry, get

@@ -114,13 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60  # seconds a client may stall mid-request before its connection is dropped
     server_version = "screenground"
 
-    def do_GET(self) -> None:  # noqa: N802 -- the http.server naming
+    def do_GET(self) -> None:
         self._dispatch({"/v1/models": self._models, "/health": self._health})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch({"/v1/chat/completions": self._chat})
 
-    def do_OTHER(self) -> None:  # noqa: N802 -- any other method: a JSON 405/404 rather than http.server's HTML 501
+    def do_OTHER(self) -> None:
         self._dispatch({})
 
     do_PUT = do_DELETE = do_PATCH = do_OTHER
@@ -252,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class's signature
+    def log_message(self, format: str, *args: Any) -> None:
         if not self.server.config.quiet:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -167,7 +168,8 @@ class Reads(Protocol):
 
 
 class Stopwatch:
-    """Measures a locate call: `with Stopwatch() as sw: ...`; `sw.elapsed` runs on inside the block and stops at its end."""
+    """Measures a locate call: `with Stopwatch() as sw: ...`; `sw.elapsed` runs on inside the block and stops at its
+    end."""
 
     def __enter__(self) -> Stopwatch:
         self._start = time.perf_counter()

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from tests.conftest import REPO, require_module
 
 PACKAGES = ("grounding", "agent", "tools")

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 # Subcommand name -> the module that implements it.
 SUBCOMMANDS = {

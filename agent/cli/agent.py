@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .do import add_desktop_options
 from grounding.cli.options import add_model_options
+
+from .do import add_desktop_options
 
 HELP = "interactive agent: type steps, see where they land, confirm each (y/n/e), `quit` to leave"
 

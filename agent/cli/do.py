@@ -36,7 +36,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def desktop_from_args(args: argparse.Namespace):
     from agent.desktop import Desktop
-
     from grounding.cli.options import grounder_from_args
 
     if args.settle < 0:

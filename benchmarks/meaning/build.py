@@ -198,10 +198,9 @@ def _shown_text(box: list, lines) -> str:
 def build_cn(check_only: bool) -> int:
     import hashlib
 
+    import numpy as np
     from PIL import Image
     from rapidfuzz import fuzz
-
-    import numpy as np
 
     import grounding
     from grounding.icons.offline import words_on_screen

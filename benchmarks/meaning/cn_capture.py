@@ -36,7 +36,7 @@ DISPLAY = ":77"
 WINDOWS = {"frame", "dialog", "alert", "file chooser", "window"}
 ROLES = {
     "push button", "toggle button", "menu", "menu item", "check menu item", "radio menu item", "page tab",
-    "check box", "radio button", "combo box", "table column header", "spin button", "link", "toggle button",
+    "check box", "radio button", "combo box", "table column header", "spin button", "link",
 }
 
 

@@ -10,22 +10,40 @@ HELP = "score a grounder on a ScreenSpot-style dataset (resumable, with a report
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", help="dataset folder (annotations/ + images/, or screenspot_*.json) or one annotation file")
+    parser.add_argument(
+        "dataset", help="dataset folder (annotations/ + images/, or screenspot_*.json) or one annotation file"
+    )
     parser.add_argument("--out", metavar="RESULTS.json", help="write {details, metrics, summary} (official structure)")
     parser.add_argument("--report", metavar="REPORT.md|.html", help="write a page with tables, a chart and failures")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object instead of tables")
-    parser.add_argument("--workers", type=int, metavar="N", help="parallel workers (default: the model's own hint, "
-                        "else one per two CPU cores)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="parallel workers (default: the model's own hint, else one per two CPU cores)",
+    )
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N samples (after --filter)")
-    parser.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
-                        help="keep samples whose KEY (ui_type, group, application, platform, split, data_source, id) "
-                             "is VALUE; commas list alternatives; repeat to require several keys")
-    parser.add_argument("--language", choices=("en", "cn"), default="en",
-                        help="instruction language: cn reads each record's instruction_cn, as ScreenSpot-Pro's "
-                             "official harness does (default en)")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keep samples whose KEY (ui_type, group, application, platform, split, data_source, id) "
+        "is VALUE; commas list alternatives; repeat to require several keys",
+    )
+    parser.add_argument(
+        "--language",
+        choices=("en", "cn"),
+        default="en",
+        help="instruction language: cn reads each record's instruction_cn, as ScreenSpot-Pro's "
+        "official harness does (default en)",
+    )
     parser.add_argument("--resume", action="store_true", help="reuse the journal's predictions for this configuration")
-    parser.add_argument("--journal", metavar="FILE.jsonl", help="journal file (default: RESULTS.json.journal.jsonl, "
-                        "or a per-configuration file in the user cache)")
+    parser.add_argument(
+        "--journal",
+        metavar="FILE.jsonl",
+        help="journal file (default: RESULTS.json.journal.jsonl, or a per-configuration file in the user cache)",
+    )
     parser.add_argument("--gallery", type=int, default=24, metavar="N", help="failures shown in --report (default 24)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_model_options(parser)
@@ -37,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
     from grounding.errors import OptionError
     from grounding.eval import evaluate, fingerprint, load_dataset, parse_filters
-    from grounding.eval.report import print_summary, report_kind, write_report
     from grounding.eval.journal import default_journal
+    from grounding.eval.report import print_summary, report_kind, write_report
     from grounding.types import revision_of
 
     from .options import backend_options, grounder_from_args, zoom_setting
@@ -66,8 +84,14 @@ def run(args: argparse.Namespace) -> int:
     fp = fingerprint(args.model, options, zoom, args.dataset, revision_of(grounder))
     journal = args.journal or default_journal(fp, args.out)
     results = evaluate(
-        grounder, dataset, workers=args.workers, journal_path=journal, resume=args.resume, limit=args.limit,
-        progress=not (args.no_progress or args.json) and sys.stderr.isatty(), fingerprint=fp,
+        grounder,
+        dataset,
+        workers=args.workers,
+        journal_path=journal,
+        resume=args.resume,
+        limit=args.limit,
+        progress=not (args.no_progress or args.json) and sys.stderr.isatty(),
+        fingerprint=fp,
     )
     if results.resumed:
         print(f"resumed: {results.resumed} predictions taken from {journal}", file=sys.stderr)
@@ -98,8 +122,10 @@ def _report_problems(problems) -> None:
         return
     skipped = [p for p in problems if p.skipped]
     failing = [p for p in problems if not p.skipped]
-    print(f"dataset problems: {len(skipped)} rows skipped, {len(failing)} samples will count as failures:",
-          file=sys.stderr)
+    print(
+        f"dataset problems: {len(skipped)} rows skipped, {len(failing)} samples will count as failures:",
+        file=sys.stderr,
+    )
     for problem in problems[:10]:
         print(f"  {problem}", file=sys.stderr)
     if len(problems) > 10:

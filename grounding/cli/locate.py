@@ -36,7 +36,16 @@ def run(args: argparse.Namespace) -> int:
 
         write_trace(image, prediction, args.trace_dir)
     if args.json:
-        print(json.dumps({"model": args.model, "grounder": grounder.name, "instruction": args.instruction, **prediction.to_dict()}))
+        print(
+            json.dumps(
+                {
+                    "model": args.model,
+                    "grounder": grounder.name,
+                    "instruction": args.instruction,
+                    **prediction.to_dict(),
+                }
+            )
+        )
     elif prediction.point is not None:
         x, y = prediction.point.rounded()
         box = f"  box {[round(v) for v in prediction.box]}" if prediction.box else ""

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..errors import ImageError, OptionError
 from ..geometry import Box
@@ -180,7 +181,8 @@ def _record_format(rows: list[Any]) -> str | None:
 
 def _image_root(rows: list[Any], roots: list[Path]) -> Path:
     """The root under which most of the file's image paths exist (the first candidate when none do)."""
-    names = [row["img_filename"] for row in rows[:50] if isinstance(row, dict) and isinstance(row.get("img_filename"), str)]
+    names = [row["img_filename"] for row in rows[:50]
+             if isinstance(row, dict) and isinstance(row.get("img_filename"), str)]
     best, best_hits = (roots[0] if roots else Path(".")), 0
     for root in roots:
         hits = sum((root / name).is_file() for name in names)
@@ -253,7 +255,13 @@ def _text(value: Any) -> str | None:
 
 
 def _parse_rows(
-    file: Path, rows: list[Any], fmt: str, convention: str, root: Path, samples: list[Sample], problems: list[Problem],
+    file: Path,
+    rows: list[Any],
+    fmt: str,
+    convention: str,
+    root: Path,
+    samples: list[Sample],
+    problems: list[Problem],
     instruction_key: str = "instruction",
 ) -> None:
     split = file.stem
@@ -282,19 +290,21 @@ def _parse_rows(
         if reason:
             problems.append(Problem(sample_id, where, reason, skipped=True))
             continue
-        samples.append(Sample(
-            id=sample_id,
-            image_path=root / image_name,
-            instruction=instruction,
-            bbox=box,
-            ui_type=_text(row.get("ui_type") or row.get("data_type")),
-            group=_text(row.get("group")),
-            application=_text(row.get("application")),
-            platform=_text(row.get("platform")) or (platform_from_split if fmt == SCREENSPOT else None),
-            img_size=_img_size(row.get("img_size")),
-            data_source=_text(row.get("data_source")),
-            split=split,
-        ))
+        samples.append(
+            Sample(
+                id=sample_id,
+                image_path=root / image_name,
+                instruction=instruction,
+                bbox=box,
+                ui_type=_text(row.get("ui_type") or row.get("data_type")),
+                group=_text(row.get("group")),
+                application=_text(row.get("application")),
+                platform=_text(row.get("platform")) or (platform_from_split if fmt == SCREENSPOT else None),
+                img_size=_img_size(row.get("img_size")),
+                data_source=_text(row.get("data_source")),
+                split=split,
+            )
+        )
 
 
 def _unique_ids(samples: list[Sample], problems: list[Problem]) -> list[Sample]:
@@ -318,7 +328,9 @@ def _missing_images(samples: Iterable[Sample]) -> list[Problem]:
         if sample.image_path not in exists:
             exists[sample.image_path] = sample.image_path.is_file()
         if not exists[sample.image_path]:
-            problems.append(Problem(sample.id, sample.split or "", f"image not found: {sample.image_path}", skipped=False))
+            problems.append(
+                Problem(sample.id, sample.split or "", f"image not found: {sample.image_path}", skipped=False)
+            )
     return problems
 
 
@@ -341,7 +353,4 @@ def _apply_filters(samples: list[Sample], filters: Mapping[str, str | Sequence[s
             raise OptionError(f"cannot filter on {key!r} (use one of: {', '.join(FILTER_KEYS)})")
         values = [values] if isinstance(values, str) else list(values)
         wanted[key] = {str(v).lower() for v in values}
-    return [
-        s for s in samples
-        if all(str(getattr(s, key)).lower() in values for key, values in wanted.items())
-    ]
+    return [s for s in samples if all(str(getattr(s, key)).lower() in values for key, values in wanted.items())]

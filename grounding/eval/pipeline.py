@@ -11,8 +11,9 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import BackendError, GroundingError
 from ..inputs import load_image

@@ -11,7 +11,8 @@ Breakdowns work on `details` dicts (the official per-sample records), so a resul
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..geometry import Box, Point
 

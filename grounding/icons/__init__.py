@@ -1,4 +1,5 @@
-"""Offline icon grounding on the CPU: a small image encoder trained here on open icon libraries, shipped with the package.
+"""Offline icon grounding on the CPU: a small image encoder trained here on open icon libraries, shipped with the
+package.
 
 Importing this package registers `icons` (icon search alone) and `offline` (OCR text first, icons otherwise) and
 imports nothing heavy; the ONNX model loads on the first `locate`.

@@ -7,7 +7,7 @@ the icon search, so words never pose as icons and nothing is read twice.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image

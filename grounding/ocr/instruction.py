@@ -82,6 +82,9 @@ _ROLE_WORDS = sorted(_ROLES, key=len, reverse=True)
 _FRONT_ROLES = {"link", "hyperlink", "menu entry", "menu item", "menu option", "label", "button", "tab", "checkbox"}
 
 # Trailing phrases that say where the target is; each maps to an area name the ranker understands.
+_AT = r"(?:in|on|at) the"
+_CORNER = r"(?: corner| panel| side| part)?"
+_OF_SCREEN = r"(?: of the (?:screen|window|page))?"
 _AREAS = [
     (r"(?:in|on|from) the (?:top )?menu ?bar", "menu bar"),
     (r"in the (?:open|opened|dropdown|drop-down|context|popup|pop-up) menu", "open menu"),
@@ -89,14 +92,14 @@ _AREAS = [
     (r"(?:in|on) the (?:top )?tool ?bar", "top"),
     (r"(?:in|on) the status ?bar", "bottom"),
     (r"(?:in|on) the (?:left )?side ?bar", "left"),
-    (r"(?:in|on|at) the (?:top|upper) left(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "top left"),
-    (r"(?:in|on|at) the (?:top|upper) right(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "top right"),
-    (r"(?:in|on|at) the (?:bottom|lower) left(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "bottom left"),
-    (r"(?:in|on|at) the (?:bottom|lower) right(?: corner| panel| side| part)?(?: of the (?:screen|window|page))?", "bottom right"),
-    (r"(?:in|on|at) the (?:left|left-hand)(?: side)?(?: panel| pane| sidebar| column| side| part)?(?: of the (?:screen|window|page))?", "left"),
-    (r"(?:in|on|at) the (?:right|right-hand)(?: side)?(?: panel| pane| sidebar| column| side| part)?(?: of the (?:screen|window|page))?", "right"),
-    (r"(?:in|on|at) the (?:top|upper)(?: panel| pane| bar| side| part)?(?: of the (?:screen|window|page))?", "top"),
-    (r"(?:in|on|at) the (?:bottom|lower)(?: panel| pane| bar| side| part)?(?: of the (?:screen|window|page))?", "bottom"),
+    (rf"{_AT} (?:top|upper) left{_CORNER}{_OF_SCREEN}", "top left"),
+    (rf"{_AT} (?:top|upper) right{_CORNER}{_OF_SCREEN}", "top right"),
+    (rf"{_AT} (?:bottom|lower) left{_CORNER}{_OF_SCREEN}", "bottom left"),
+    (rf"{_AT} (?:bottom|lower) right{_CORNER}{_OF_SCREEN}", "bottom right"),
+    (rf"{_AT} (?:left|left-hand)(?: side)?(?: panel| pane| sidebar| column| side| part)?{_OF_SCREEN}", "left"),
+    (rf"{_AT} (?:right|right-hand)(?: side)?(?: panel| pane| sidebar| column| side| part)?{_OF_SCREEN}", "right"),
+    (rf"{_AT} (?:top|upper)(?: panel| pane| bar| side| part)?{_OF_SCREEN}", "top"),
+    (rf"{_AT} (?:bottom|lower)(?: panel| pane| bar| side| part)?{_OF_SCREEN}", "bottom"),
     (r"(?:on|at) the (?:top|upper) right", "top right"),
     (r"on or off", ""),
     (r"(?:in|on) the (?:dialog|window|page|screen|form|toolbar|panel|sidebar|list|table)", ""),

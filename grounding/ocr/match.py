@@ -150,7 +150,8 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
     max_words = len(wanted.split()) + slack
     found = []
     for chain in rows(lines):
-        words = [(line.text[a:b], line.span_box(a, b), index) for index, line in enumerate(chain) for a, b in word_spans(line.text)]
+        words = [(line.text[a:b], line.span_box(a, b), index)
+                 for index, line in enumerate(chain) for a, b in word_spans(line.text)]
         sizes = [len(drop_mnemonics(line.text).split()) for line in chain]
         confidence = min(line.confidence for line in chain)
         for start in range(len(words)):
@@ -218,16 +219,16 @@ def _glued(target: str, line: Line) -> Candidate | None:
 
 def _fold(text: str) -> str:
     """Lower case with punctuation as spaces, keeping every character's position."""
-    return "".join(
-        (low if len(low := c.lower()) == 1 else c) if c.isalnum() else " " for c in text
-    )
+    return "".join((low if len(low := c.lower()) == 1 else c) if c.isalnum() else " " for c in text)
 
 
 def best_per_place(found: Iterable[Candidate], limit: int) -> list[Candidate]:
     """The top candidates with overlapping spans collapsed, so the list shows distinct places."""
     kept: list[Candidate] = []
     for candidate in found:
-        if any(candidate.box.intersection(other.box) is not None and candidate.box.iou(other.box) > 0.3 for other in kept):
+        if any(
+            candidate.box.intersection(other.box) is not None and candidate.box.iou(other.box) > 0.3 for other in kept
+        ):
             continue
         kept.append(candidate)
         if len(kept) >= limit:

@@ -51,7 +51,7 @@ def resolve_weights(model: str) -> Path:
 
     try:
         found = Path(snapshot_download(model, local_files_only=True))
-    except Exception:  # not cached, partly cached, or not a valid id: the fix is the same download command
+    except Exception:  # noqa: BLE001 - not cached, partly cached, or not a valid id: the fix is the same download command
         raise _missing(model) from None
     if not (found / "config.json").is_file():
         raise _missing(model)

@@ -20,7 +20,9 @@ _TOOLS_TAIL = (
     "<args-json-object>}\n</tool_call>"
 )
 
-_MOVE_TO = "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to."
+_MOVE_TO = (
+    "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to."
+)
 _COMMON_DESCRIPTION = (
     "Use a mouse and keyboard to interact with a computer, and take screenshots.\n"
     "* This is an interface to a desktop GUI. You do not have access to a terminal or applications menu. You must "
@@ -36,8 +38,11 @@ _COMMON_DESCRIPTION = (
     "* Make sure to click any buttons, links, icons, etc with the cursor tip in the center of the element. Don't "
     "click boxes on their edges{edges}."
 )
-_STATUS = {"description": "The status of the task. Required only by `action=terminate`.", "type": "string",
-           "enum": ["success", "failure"]}
+_STATUS = {
+    "description": "The status of the task. Required only by `action=terminate`.",
+    "type": "string",
+    "enum": ["success", "failure"],
+}
 
 
 def _parameters(actions: dict[str, str], *, text_for: str, coordinate: str, scroll_for: str) -> dict:
@@ -53,8 +58,11 @@ def _parameters(actions: dict[str, str], *, text_for: str, coordinate: str, scro
             "keys": {"description": "Required only by `action=key`.", "type": "array"},
             "text": {"description": f"Required only by {text_for}.", "type": "string"},
             "coordinate": {"description": coordinate, "type": "array"},
-            "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values "
-                       f"scroll down. Required only by {scroll_for}.", "type": "number"},
+            "pixels": {
+                "description": "The amount of scrolling to perform. Positive values scroll up, negative values "
+                f"scroll down. Required only by {scroll_for}.",
+                "type": "number",
+            },
             "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
             "status": _STATUS,
         },
@@ -85,7 +93,9 @@ def _qwen25_computer_use(resolution: str) -> str:
         "terminate": "Terminate the current task and report its completion status.",
     }
     parameters = _parameters(
-        actions, text_for="`action=type`", scroll_for="`action=scroll`",
+        actions,
+        text_for="`action=type`",
+        scroll_for="`action=scroll`",
         coordinate=f"{_MOVE_TO} Required only by `action=mouse_move` and `action=left_click_drag`.",
     )
     function = {
@@ -125,8 +135,12 @@ def _qwen3_computer_use(resolution: str) -> str:
         "terminate": "Terminate the current task and report its completion status.",
         "answer": "Answer a question.",
     }
-    parameters = _parameters(actions, text_for="`action=type` and `action=answer`", coordinate=_MOVE_TO,
-                             scroll_for="`action=scroll` and `action=hscroll`")
+    parameters = _parameters(
+        actions,
+        text_for="`action=type` and `action=answer`",
+        coordinate=_MOVE_TO,
+        scroll_for="`action=scroll` and `action=hscroll`",
+    )
     function = {
         "name": "computer_use",
         "description": _COMMON_DESCRIPTION.format(resolution=resolution, edges=""),

@@ -40,7 +40,9 @@ class Space:
         """Whether `point` lies in the space with `slack` of its extent to spare: (12, 34) from a 0-1 model is a
         misread, better reported as wrong_format than clamped onto the screen's edge."""
         width, height = self.extent(model_size)
-        return (-slack * width <= point.x <= (1 + slack) * width) and (-slack * height <= point.y <= (1 + slack) * height)
+        return (-slack * width <= point.x <= (1 + slack) * width) and (
+            -slack * height <= point.y <= (1 + slack) * height
+        )
 
     def write(self, value: float) -> str:
         return f"{value:.{self.decimals}f}" if self.decimals else str(round(value))

@@ -15,8 +15,9 @@ wrapper only uses `locate` and `Prediction`, so it works on any registered groun
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from PIL import Image
 
@@ -119,11 +120,16 @@ class _Run:
             vote = aggregate([chain.hit for chain in chains], self.radius)
             final, votes = vote.best, {"votes": vote.support, "attempts": vote.total}
             note = f"{vote.support} of {vote.total} refined answers agree (weight {vote.weight:.2f})"
-            self.steps.append(TraceStep("aggregate", None, raw=final.raw, point=final.point, score=final.score, note=note))
+            self.steps.append(
+                TraceStep("aggregate", None, raw=final.raw, point=final.point, score=final.score, note=note)
+            )
         return Prediction(
-            point=final.point, box=final.box, score=final.score, raw=final.raw,
+            point=final.point,
+            box=final.box,
+            score=final.score,
+            raw=final.raw,
             extra={**final.extra, **_view(final.crop, final.scale), **votes},
-            **self._cost()
+            **self._cost(),
         )
 
     def _search(self) -> list[Hit]:

@@ -78,4 +78,8 @@ def _snap(start: float, side: float, limit: float) -> float:
 
 def _no_progress(region: Box, scale: float, current: Hit) -> bool:
     """The crop would be no tighter and no more magnified than the view the answer came from."""
-    return region.width >= current.crop.width - 1 and region.height >= current.crop.height - 1 and scale <= current.scale * 1.01
+    return (
+        region.width >= current.crop.width - 1
+        and region.height >= current.crop.height - 1
+        and scale <= current.scale * 1.01
+    )

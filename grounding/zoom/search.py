@@ -6,7 +6,7 @@ of level 1 the same way, and so on. Magnification is what makes small targets (t
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..geometry import Box
 

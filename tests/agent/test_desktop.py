@@ -8,7 +8,6 @@ import json
 import os
 import queue
 import select
-import shutil
 import subprocess
 import sys
 import threading

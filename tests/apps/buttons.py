@@ -35,8 +35,8 @@ def main() -> None:
         root.destroy()
 
     for column, label in enumerate(args.labels):
-        button = tk.Button(root, text=label, font=FONT, width=9, command=lambda l=label: pressed(l))
-        button.bind("<Button-3>", lambda _e, l=label: report(f"right-clicked {l}"))
+        button = tk.Button(root, text=label, font=FONT, width=9, command=lambda name=label: pressed(name))
+        button.bind("<Button-3>", lambda _e, name=label: report(f"right-clicked {name}"))
         button.grid(row=0, column=column, padx=30, pady=30)
 
     opener = tk.Label(root, text="Open report", font=FONT, relief=tk.GROOVE, padx=10)

@@ -56,7 +56,9 @@ def main() -> None:
         page = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=4)
         for label in (("Wrap lines", "Show hidden files") if tab == "General" else ("Use proxy",)):
             check = Gtk.CheckButton(label=label)
-            check.connect("toggled", lambda w, l=label: report(f"toggled {l} {'on' if w.get_active() else 'off'}"))
+            check.connect(
+                "toggled", lambda w, name=label: report(f"toggled {name} {'on' if w.get_active() else 'off'}")
+            )
             page.pack_start(check, False, False, 0)
         notebook.append_page(page, Gtk.Label(label=tab))
     notebook.connect("switch-page", lambda _n, page, _i: report(f"tab {notebook.get_tab_label_text(page)}"))
@@ -89,7 +91,7 @@ def main() -> None:
     buttons = Gtk.Box(spacing=12)
     for label in ("Cancel", "Apply"):
         button = Gtk.Button(label=label)
-        button.connect("clicked", lambda _w, l=label: report(f"clicked {l}"))
+        button.connect("clicked", lambda _w, name=label: report(f"clicked {name}"))
         buttons.pack_start(button, False, False, 0)
     box.pack_start(buttons, False, False, 0)
 

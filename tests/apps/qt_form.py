@@ -9,7 +9,14 @@ import sys
 
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import (
-    QApplication, QCheckBox, QHBoxLayout, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget,
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 
@@ -35,7 +42,7 @@ def main() -> None:
         layout = QVBoxLayout(page)
         for label in boxes:
             check = QCheckBox(label)
-            check.toggled.connect(lambda on, l=label: report(f"toggled {l} {'on' if on else 'off'}"))
+            check.toggled.connect(lambda on, name=label: report(f"toggled {name} {'on' if on else 'off'}"))
             layout.addWidget(check)
         tabs.addTab(page, name)
     tabs.currentChanged.connect(lambda i: report(f"tab {tabs.tabText(i)}"))
@@ -46,7 +53,7 @@ def main() -> None:
     row = QHBoxLayout()
     for label in ("Cancel", "Apply"):
         button = QPushButton(label)
-        button.clicked.connect(lambda _c=False, l=label: report(f"clicked {l}"))
+        button.clicked.connect(lambda _c=False, name=label: report(f"clicked {name}"))
         row.addWidget(button)
     column.addLayout(row)
     window.setCentralWidget(central)

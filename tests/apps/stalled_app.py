@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jeepney.io.blocking import open_dbus_connection  # noqa: E402
+from jeepney.io.blocking import open_dbus_connection
 
-from agent.a11y.atspi import ROOT_PATH, bus_address, call  # noqa: E402
+from agent.a11y.atspi import ROOT_PATH, bus_address, call
 
 
 def main() -> None:

@@ -14,11 +14,11 @@ import warnings
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from tests.conftest import REPO, Listener, stub
 
 import grounding
 from grounding import Box, Status, Transform
 from grounding.agentic import PythonToolOff
+from tests.conftest import REPO, Listener, stub
 
 SAMPLE = REPO / "samples/images/streamlit_web/hello_home.png"  # a real screenshot with no pure red in it
 MARKER = Box(1500, 800, 1506, 806)
@@ -160,7 +160,8 @@ def test_without_isolation_the_python_tool_is_withheld_until_the_user_opts_in(sc
         assert first["tools"] == ["crop", "zoom"] and "python" not in str(first["messages"])
         assert next(m for m in second["messages"] if m["role"] == "tool")["content"] == (
             "error: there is no tool 'python' here; the tools are crop, zoom")
-        assert withheld.status is Status.OK and withheld.trace[1].note.startswith("python: error: there is no tool 'python'")
+        assert withheld.status is Status.OK
+        assert withheld.trace[1].note.startswith("python: error: there is no tool 'python'")
 
         with code_stub(tmp_path, connect_to(listener)) as (_, port):
             with warnings.catch_warnings():
@@ -176,10 +177,29 @@ def test_the_cli_says_in_one_line_why_the_python_tool_is_off(tmp_path, opt_in):
     env = {**os.environ, "SCREENGROUND_SANDBOX": "none"}
     with stub("--mode", "answer", "--point", "100", "100") as (_, port):
         ran = subprocess.run(
-            [sys.executable, "-m", "agent.cli", "locate", str(SAMPLE), "the button", "--model", "openai",
-             "--base-url", f"http://127.0.0.1:{port}/v1", "--model-name", "m", "--no-zoom", "-O", "tools=true",
-             *opt_in],
-            capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "agent.cli",
+                "locate",
+                str(SAMPLE),
+                "the button",
+                "--model",
+                "openai",
+                "--base-url",
+                f"http://127.0.0.1:{port}/v1",
+                "--model-name",
+                "m",
+                "--no-zoom",
+                "-O",
+                "tools=true",
+                *opt_in,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+            timeout=120,
         )
         first = requests_seen(port)[0]
     assert ran.returncode == 0, ran.stderr

@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 from PIL import Image
-from tests.conftest import REPO
 
 from grounding.chat import completion_message, data_url, usage, with_image
 from grounding.errors import BackendError
+from tests.conftest import REPO
 
 
 def loaded_after(statement: str) -> set[str]:

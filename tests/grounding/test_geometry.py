@@ -127,7 +127,7 @@ def test_union_expand_and_measures():
     assert Box(0, 0, 4, 2).expand(1) == Box(-1, -1, 5, 3) and Box(0, 0, 4, 2).center == Point(2, 1)
 
 
-# -- Transform ----------------------------------------------------------------------------------------------------------
+# -- Transform ---------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("args", [(0, 1, 0, 0), (1, -1, 0, 0), (1, 1, math.nan, 0), (math.inf, 1, 0, 0)])
@@ -143,7 +143,9 @@ def test_inverse_round_trips_points(transform, point):
     tolerance_x = 1e-12 + 1e-9 * (abs(point.x) + abs(transform.offset_x) / transform.scale_x)
     tolerance_y = 1e-12 + 1e-9 * (abs(point.y) + abs(transform.offset_y) / transform.scale_y)
     assert abs(back.x - point.x) <= tolerance_x and abs(back.y - point.y) <= tolerance_y
-    assert tuple(transform.inverse().inverse().apply(point)) == pytest.approx(tuple(transform.apply(point)), rel=1e-9, abs=1e-6)
+    assert tuple(transform.inverse().inverse().apply(point)) == pytest.approx(
+        tuple(transform.apply(point)), rel=1e-9, abs=1e-6
+    )
 
 
 @given(transforms, transforms, points)

@@ -77,8 +77,14 @@ def test_a_third_party_package_registers_through_the_entry_point_group(tmp_path)
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-grounder\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[screenground.grounders]\nthirdparty = thirdparty_grounder\n")
-    code = "import grounding; print(grounding.load('thirdparty', zoom=False).name, 'thirdparty' in {e.name for e in grounding.available()})"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                         env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": ""})
+    code = ("import grounding; print(grounding.load('thirdparty', zoom=False).name, "
+            "'thirdparty' in {e.name for e in grounding.available()})")
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": ""},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["thirdparty", "True"]

@@ -11,10 +11,10 @@ import time
 import httpx
 import pytest
 from PIL import Image
-from tests.conftest import REPO, stub
 
 import grounding
 from grounding import BackendError, OptionError, Status
+from tests.conftest import REPO, stub
 
 SAMPLE = REPO / "samples/images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 

@@ -14,17 +14,19 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from tests.conftest import stub
 
 import grounding
 from grounding import Box, Status
 from grounding.vlm.families import FAMILIES
+from tests.conftest import stub
 
 REFERENCE = json.loads((Path(__file__).parent / "vlm" / "reference.json").read_text(encoding="utf-8"))
 AUTHORS_SIZES = {fixture["family"]: fixture["sizes"] for fixture in REFERENCE["fixtures"]}
 SCREENS = [(1920, 1080), (2560, 1440), (3840, 2160), (1337, 917)]
-TOOL_CALL = ('<tool_call>\n{{"name": "computer_use", "arguments": {{"action": "left_click", "coordinate": [{x}, {y}]}}}}'
-             '\n</tool_call>')
+TOOL_CALL = (
+    '<tool_call>\n{{"name": "computer_use", "arguments": {{"action": "left_click", "coordinate": [{x}, {y}]}}}}'
+    "\n</tool_call>"
+)
 BOX = "[{x1},{y1},{x2},{y2}]"
 # How each family writes its answer (the formats in reference.json's sample answers), for the stub to fill in.
 ANSWER_FORMATS = {
@@ -64,10 +66,18 @@ def test_the_whole_path_lands_on_the_marker_at_every_screen(name):
     family = FAMILIES[name]
     factor = family.resize.factor
     # A server with its processor's published bounds: it keeps what the family sends.
-    server = ("--factor", str(factor), "--server-min-pixels", str(4 * factor * factor),
-              "--server-max-pixels", str(16384 * factor * factor))
-    with stub("--mode", "marker", "--answer-format", ANSWER_FORMATS[name], "--space", family.space.name,
-              *server) as (_, port):
+    server = (
+        "--factor",
+        str(factor),
+        "--server-min-pixels",
+        str(4 * factor * factor),
+        "--server-max-pixels",
+        str(16384 * factor * factor),
+    )
+    with stub("--mode", "marker", "--answer-format", ANSWER_FORMATS[name], "--space", family.space.name, *server) as (
+        _,
+        port,
+    ):
         grounder = grounding.load("openai", base_url=f"http://127.0.0.1:{port}/v1", model_name="m", family=name)
         for width, height in SCREENS:
             image, marker = screen_with_marker(width, height)

@@ -9,16 +9,15 @@ import json
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
-from tests.conftest import REPO, Listener, running
 
 import grounding
 from grounding.serve import instruction_from, template_pattern
 from grounding.vlm.families import FAMILIES
+from tests.conftest import REPO, Listener, running
 
 SAMPLE = REPO / "samples/images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 TOKEN = "serve-test-token"

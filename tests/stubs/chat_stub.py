@@ -46,7 +46,10 @@ def server_size(width, height, factor, min_pixels, max_pixels):
     w = round(width / factor) * factor
     if h * w > max_pixels:
         beta = math.sqrt(height * width / max_pixels)
-        h, w = max(factor, math.floor(height / beta / factor) * factor), max(factor, math.floor(width / beta / factor) * factor)
+        h, w = (
+            max(factor, math.floor(height / beta / factor) * factor),
+            max(factor, math.floor(width / beta / factor) * factor),
+        )
     elif h * w < min_pixels:
         beta = math.sqrt(min_pixels / (height * width))
         h, w = math.ceil(height * beta / factor) * factor, math.ceil(width * beta / factor) * factor
@@ -84,8 +87,14 @@ def marker_answer(picture, answer_format, space):
 
     xw = lambda v: write(v, 0, width)  # noqa: E731
     yw = lambda v: write(v, 1, height)  # noqa: E731
-    return answer_format.format(x=xw(xs.mean() + 0.5), y=yw(ys.mean() + 0.5), x1=xw(xs.min()), y1=yw(ys.min()),
-                                x2=xw(xs.max() + 1), y2=yw(ys.max() + 1))
+    return answer_format.format(
+        x=xw(xs.mean() + 0.5),
+        y=yw(ys.mean() + 0.5),
+        x1=xw(xs.min()),
+        y1=yw(ys.min()),
+        x2=xw(xs.max() + 1),
+        y2=yw(ys.max() + 1),
+    )
 
 
 def images_in(message):
@@ -101,8 +110,9 @@ def images_in(message):
 
 
 def elided_text(request):
-    return re.sub(r"data:image/[^\"]+", "", json.dumps({"messages": request.get("messages"),
-                                                         "tools": request.get("tools")}))
+    return re.sub(
+        r"data:image/[^\"]+", "", json.dumps({"messages": request.get("messages"), "tools": request.get("tools")})
+    )
 
 
 def elide(messages):
@@ -127,17 +137,20 @@ class Stub:
         received = [picture for m in request.get("messages", []) for picture in images_in(m)]
         seen = [self.seen(picture) for picture in received]
         tokens = len(elided_text(request)) // 4 + sum(
-            (p.width // self.args.factor) * (p.height // self.args.factor) for p in seen)
+            (p.width // self.args.factor) * (p.height // self.args.factor) for p in seen
+        )
         self.local.prompt_tokens = tokens
         with self.lock:
-            self.requests.append({
-                "messages": elide(request.get("messages", [])),
-                "tools": [t["function"]["name"] for t in request.get("tools", [])],
-                "model": request.get("model"),
-                "authorization": request.get("_authorization"),
-                "sizes": [list(picture.size) for picture in received],
-                "prompt_tokens": tokens,
-            })
+            self.requests.append(
+                {
+                    "messages": elide(request.get("messages", [])),
+                    "tools": [t["function"]["name"] for t in request.get("tools", [])],
+                    "model": request.get("model"),
+                    "authorization": request.get("_authorization"),
+                    "sizes": [list(picture.size) for picture in received],
+                    "prompt_tokens": tokens,
+                }
+            )
             count = len(self.requests)
         args = self.args
         if args.delay:
@@ -181,16 +194,28 @@ class Stub:
         return self.completion({"role": "assistant", "content": content})
 
     def call(self, name, arguments):
-        call = {"id": f"call_{len(self.requests)}", "type": "function",
-                "function": {"name": name, "arguments": json.dumps(arguments)}}
+        call = {
+            "id": f"call_{len(self.requests)}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(arguments)},
+        }
         return self.completion({"role": "assistant", "content": None, "tool_calls": [call]})
 
     def completion(self, message):
-        body = {"id": "stub", "object": "chat.completion", "created": 0, "model": "stub",
-                "choices": [{"index": 0, "message": message,
-                             "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
-                "usage": {"prompt_tokens": self.local.prompt_tokens, "completion_tokens": 5,
-                          "total_tokens": self.local.prompt_tokens + 5}}
+        body = {
+            "id": "stub",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": self.local.prompt_tokens,
+                "completion_tokens": 5,
+                "total_tokens": self.local.prompt_tokens + 5,
+            },
+        }
         return 200, json.dumps(body).encode()
 
 
@@ -224,8 +249,9 @@ def handler_for(stub):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", default="answer",
-                        choices=["crop", "python", "code", "loop", "answer", "centre", "marker"])
+    parser.add_argument(
+        "--mode", default="answer", choices=["crop", "python", "code", "loop", "answer", "centre", "marker"]
+    )
     parser.add_argument("--answer-format")
     parser.add_argument("--space", default="resized-abs", choices=["resized-abs", "0-1000", "0-1"])
     parser.add_argument("--factor", type=int, default=28)

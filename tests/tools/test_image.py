@@ -30,7 +30,7 @@ def noise(size: tuple[int, int], seed: int = 0) -> Image.Image:
     return Image.fromarray(rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8), "RGB")
 
 
-# -- crop_box and crop --------------------------------------------------------------------------------------------------
+# -- crop_box and crop -------------------------------------------------------------------------------------------------
 
 
 @no_deadline
@@ -75,7 +75,7 @@ def test_crop_pixels_are_the_parent_pixels_its_transform_names(size, box, min_si
     assert np.array_equal(child, parent[y1 : y1 + child.shape[0], x1 : x1 + child.shape[1]])
 
 
-# -- zoom ---------------------------------------------------------------------------------------------------------------
+# -- zoom --------------------------------------------------------------------------------------------------------------
 
 
 @settings(max_examples=60, deadline=None)
@@ -111,7 +111,9 @@ def test_zoom_corners_map_back_onto_the_crop_box(size, box, scale):
     assert top_left.x == pytest.approx(view.box.x1) and top_left.y == pytest.approx(view.box.y1)
     assert bottom_right.x == pytest.approx(view.box.x2) and bottom_right.y == pytest.approx(view.box.y2)
     assert (w, h) == (max(1, round(view.box.width * scale)), max(1, round(view.box.height * scale)))
-    assert tuple(view.to_parent.inverse().apply(view.to_parent.apply(Point(w / 3, h / 2)))) == pytest.approx((w / 3, h / 2))
+    assert tuple(view.to_parent.inverse().apply(view.to_parent.apply(Point(w / 3, h / 2)))) == pytest.approx(
+        (w / 3, h / 2)
+    )
 
 
 @no_deadline
@@ -142,14 +144,15 @@ def test_lanczos_zoom_puts_a_pixel_where_the_transform_says():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"scale": 2.0, "target_size": (10, 10)}, {"scale": 0.0}, {"scale": float("nan")}, {"target_size": (0, 5)}]
+    "kwargs",
+    [{}, {"scale": 2.0, "target_size": (10, 10)}, {"scale": 0.0}, {"scale": float("nan")}, {"target_size": (0, 5)}],
 )
 def test_zoom_rejects_unclear_or_invalid_sizes(kwargs):
     with pytest.raises(ValueError):
         zoom(noise((20, 20)), **kwargs)
 
 
-# -- window -------------------------------------------------------------------------------------------------------------
+# -- window ------------------------------------------------------------------------------------------------------------
 
 
 @given(sizes, st.floats(-500, 800), st.floats(-500, 800), st.floats(1, 500), st.floats(1, 500))

@@ -112,7 +112,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")
     parser.add_argument("--checkpoint", default="model.pt", help="export: which saved model in --cache")
-    parser.add_argument("--suffix", default="", help="export: name the snapshot encoder<suffix>.onnx, words<suffix>.npz")
+    parser.add_argument("--suffix", default="",
+                        help="export: name the snapshot encoder<suffix>.onnx, words<suffix>.npz")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     for stage in STAGES if args.stage == "all" else (args.stage,):

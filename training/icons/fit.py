@@ -130,8 +130,8 @@ def fit(cache: Path, minutes: float, threads: int, resume: bool = False) -> None
         extra = rng.choice(valid_labels, EXTRA_NEGATIVES)
         extra = extra[~np.isin(extra, present)]
         columns = np.concatenate([present, extra])
-        position = {int(l): i for i, l in enumerate(present)}
-        target = torch.tensor([position[int(l)] if l >= 0 else len(columns) for l in y])
+        position = {int(label): i for i, label in enumerate(present)}
+        target = torch.tensor([position[int(label)] if label >= 0 else len(columns) for label in y])
         image_net.train()
         z = F.normalize(image_net(x), dim=1)
         t = F.normalize(torch.cat([projection(text_in[columns]), background[None]]), dim=1)

@@ -37,7 +37,9 @@ def ground(*args: str) -> subprocess.CompletedProcess:
 
 
 def truth(instruction: str) -> list[int]:
-    return next(r["bbox"] for r in RECORDS if r["instruction"] == instruction and r["img_filename"].endswith("hello_home.png"))
+    return next(
+        r["bbox"] for r in RECORDS if r["instruction"] == instruction and r["img_filename"].endswith("hello_home.png")
+    )
 
 
 def inside(point, box) -> bool:

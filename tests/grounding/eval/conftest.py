@@ -148,7 +148,7 @@ def plant(screens: list[Path], images_dir: Path, prefix: str) -> list[Planted]:
         for j, (x, y) in enumerate(spots):
             colour = colours[4 * k + j]
             draw.rectangle((x, y, x + MARKER - 1, y + MARKER - 1), fill=colour)
-            hexed = "#%02x%02x%02x" % colour
+            hexed = "#{:02x}{:02x}{:02x}".format(*colour)
             centre = x + MARKER / 2
             marker = Box(x, y, x + MARKER, y + MARKER)
             truth, expected = {
@@ -160,7 +160,7 @@ def plant(screens: list[Path], images_dir: Path, prefix: str) -> list[Planted]:
             }[j]
             samples.append(Planted(f"{prefix}_{k}_{j}", name, f"click the {hexed} marker", truth, expected,
                                    "icon" if j % 2 else "text", (w, h)))
-        samples.append(Planted(f"{prefix}_{k}_absent", name, "click the #%02x%02x%02x marker" % absent,
+        samples.append(Planted(f"{prefix}_{k}_absent", name, "click the #{:02x}{:02x}{:02x} marker".format(*absent),
                                Box(10, 10, 60, 40), "wrong_format", "text", (w, h)))
         target = images_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,17 +12,17 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO
-from tests.grounding.eval.conftest import BatchMarkerGrounder, MarkerGrounder, real_screenshots, write_pro
 
 from grounding import BackendError, Prediction
-from grounding.types import Batching
-from grounding.zoom import refine
 from grounding.eval import evaluate, fingerprint, load_dataset
 from grounding.eval.journal import Journal
 from grounding.eval.pipeline import MAX_BACKEND_FAILURES_IN_A_ROW
 from grounding.eval.records import Outcome
 from grounding.eval.scoring import CORRECT, WRONG_FORMAT
+from grounding.types import Batching
+from grounding.zoom import refine
+from tests.conftest import REPO
+from tests.grounding.eval.conftest import BatchMarkerGrounder, MarkerGrounder, real_screenshots, write_pro
 
 TIMING = {"elapsed_s"}  # per-detail fields that legitimately differ between two runs
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.grounding.eval.conftest import MarkerGrounder, real_screenshots, write_pro, write_v1
 
 from grounding import Box, OptionError, Point
 from grounding.eval import evaluate, load_dataset
 from grounding.eval.scoring import CORRECT, WRONG, WRONG_FORMAT, answer_point, judge, official_metrics, stats
+from tests.grounding.eval.conftest import MarkerGrounder, real_screenshots, write_pro, write_v1
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,7 +23,6 @@ from grounding.inputs import load_image
 from grounding.ocr.engine import Line, Page
 from grounding.types import Status
 from tests.conftest import SAMPLES
-
 
 
 def sample_records(ui_type: str) -> list[dict]:
@@ -77,15 +75,20 @@ def test_proposals_find_each_glyph_but_not_inside_blocked_words():
 
 def test_only_confidently_read_words_are_kept_out_of_the_icon_search():
     def line(text: str, confidence: float, x: float) -> Line:
-        return Line(text, Box(x, 0, x + 10 * len(text), 20), confidence, tuple(x + 10 * i + 5 for i in range(len(text))))
+        return Line(
+            text, Box(x, 0, x + 10 * len(text), 20), confidence, tuple(x + 10 * i + 5 for i in range(len(text)))
+        )
 
-    page = Page((400, 20), (
-        line("Save", 0.8, 0),
-        line("re", 0.95, 60),  # a two-letter fragment read with certainty is text
-        line("re", 0.8, 100),  # read hesitantly it may be an icon's strokes
-        line("X", 0.99, 140),  # a single symbol is what OCR makes of a close button
-        line("Sav", 0.5, 200),
-    ))
+    page = Page(
+        (400, 20),
+        (
+            line("Save", 0.8, 0),
+            line("re", 0.95, 60),  # a two-letter fragment read with certainty is text
+            line("re", 0.8, 100),  # read hesitantly it may be an icon's strokes
+            line("X", 0.99, 140),  # a single symbol is what OCR makes of a close button
+            line("Sav", 0.5, 200),
+        ),
+    )
     assert [box.x1 for box in words_on_screen(page)] == [0, 60]
 
 

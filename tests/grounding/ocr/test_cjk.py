@@ -2,14 +2,20 @@
 
 import pytest
 
+from grounding.geometry import Box
 from grounding.ocr.cjk import drop_mnemonics, has_cjk, width
 from grounding.ocr.match import fits, normalize, similarity
-from grounding.geometry import Box
 
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("文件(F)", "文件"), ("替换为 (H):", "替换为:"), ("编辑（E）", "编辑"), ("File (F)", "File (F)"), ("A(B)", "A(B)")],
+    [
+        ("文件(F)", "文件"),
+        ("替换为 (H):", "替换为:"),
+        ("编辑（E）", "编辑"),
+        ("File (F)", "File (F)"),
+        ("A(B)", "A(B)"),
+    ],
 )
 def test_mnemonics_after_cjk_labels_are_dropped(text, expected):
     assert drop_mnemonics(text) == expected

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -37,7 +36,9 @@ def ocr():
 
 def test_sample_text_targets(ocr):
     # A web app at 4K (2x scale), a web app at 1080p and a desktop app at 1080p.
-    targets = [r for r in records("django_admin_web", "streamlit_web", "libreoffice_writer_linux") if r["ui_type"] == "text"]
+    targets = [
+        r for r in records("django_admin_web", "streamlit_web", "libreoffice_writer_linux") if r["ui_type"] == "text"
+    ]
     assert len(targets) >= 15
     images = {}
     hits = []
@@ -125,7 +126,7 @@ def test_threads_share_one_reading(monkeypatch):
 def test_small_text_on_a_4k_screen_is_read():
     # A 2x-scaled page at 3840x2160: the downscaled detection pass is enough.
     ocr = grounding.load("ocr")
-    prediction = ocr.locate(Image.open(DJANGO_4K), "open the \"HISTORY\" link")
+    prediction = ocr.locate(Image.open(DJANGO_4K), 'open the "HISTORY" link')
     truth = next(r for r in records("django_admin_web") if "HISTORY" in r["instruction"])
     assert Box.of(truth["bbox"]).contains(prediction.point)
 
@@ -158,7 +159,8 @@ def test_empty_instruction_is_an_error(ocr):
 
 
 def test_import_is_light():
-    code = "import sys, grounding.ocr, grounding; grounding.load('ocr'); print(sorted(m for m in ('onnxruntime', 'rapidocr_onnxruntime', 'cv2') if m in sys.modules))"
+    code = ("import sys, grounding.ocr, grounding; grounding.load('ocr'); "
+            "print(sorted(m for m in ('onnxruntime', 'rapidocr_onnxruntime', 'cv2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
     assert out.strip() == "[]"
 
@@ -171,9 +173,24 @@ def test_disk_cache_is_opt_in(tmp_path):
     def run() -> dict:
         env = {**os.environ, "SCREENGROUND_OCR_CACHE": str(env_dir)}
         result = subprocess.run(
-            [sys.executable, "-m", "agent.cli", "locate", str(crop), "open the Format menu", "--json",
-             "--model", "ocr", "--no-zoom"],
-            capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False,
+            [
+                sys.executable,
+                "-m",
+                "agent.cli",
+                "locate",
+                str(crop),
+                "open the Format menu",
+                "--json",
+                "--model",
+                "ocr",
+                "--no-zoom",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+            timeout=120,
+            check=False,
         )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.conftest import require_module  # noqa: E402
+from tests.conftest import require_module
 
 require_module("torch", "pip install torch==2.13.0")
 require_module("transformers", "pip install -e '.[vlm]'")
@@ -28,8 +28,8 @@ from grounding.vlm.backend import vision_inputs
 from grounding.vlm.families import FAMILIES
 from grounding.vlm.resize import smart_resize
 from grounding.vlm.tiny import build_tiny
-from tools.image import crop
 from tests.conftest import REPO
+from tools.image import crop
 
 TINY_MAX_PIXELS = 128 * 28 * 28  # keeps the vision tokens (and the test time) small
 

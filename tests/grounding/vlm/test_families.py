@@ -16,8 +16,8 @@ from grounding.vlm.answers import Answer, parse_answer
 from grounding.vlm.families import FAMILIES, get_family, image_to_model, model_to_image
 from grounding.vlm.resize import AreaCap, Resize, SmartResize, smart_resize
 from grounding.vlm.spaces import SPACES, get_space
-from tools.image import crop
 from tests.conftest import require_module
+from tools.image import crop
 
 
 def near(point: Point, x: float, y: float) -> bool:

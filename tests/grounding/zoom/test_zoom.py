@@ -159,7 +159,7 @@ def test_a_worse_zoomed_answer_is_rejected_and_the_first_stands():
     assert prediction.point == prediction.trace[0].point and prediction.score == pytest.approx(0.9)
 
 
-# -- downscaled first look, tiling search -------------------------------------------------------------------------------
+# -- downscaled first look, tiling search ------------------------------------------------------------------------------
 
 
 def test_first_look_is_downscaled_to_the_grounders_preferred_pixels():
@@ -202,7 +202,10 @@ def test_tiles_cover_the_screen_overlap_and_cascade_finer():
         # Every point of the screen is in some tile, with a margin: a target on a seam is wholly inside one tile.
         for x in range(0, 3841, 160):
             for y in range(0, 2161, 90):
-                assert any(t.expand(-20).contains(Point(x, y)) or not screen_box.expand(-20).contains(Point(x, y)) for t in tiles)
+                assert any(
+                    t.expand(-20).contains(Point(x, y)) or not screen_box.expand(-20).contains(Point(x, y))
+                    for t in tiles
+                )
     assert level1[0].width / level1[0].height == pytest.approx(16 / 9)
     assert level2[0].width < level1[0].width and max(level2[0].width, level2[0].height) >= 768
     # Tiles never shrink below the context floor; on a small screen the floor makes them the whole screen.
@@ -317,7 +320,9 @@ def test_trace_dir_holds_each_crop_as_the_grounder_saw_it(tmp_path):
     record = json.loads((tmp_path / "trace" / "trace.json").read_text())
     assert record["point"] == prediction.point.to_list() and len(record["trace"]) == len(prediction.trace)
     pictures = sorted((tmp_path / "trace").glob("[0-9]*.png"))
-    assert len(pictures) == len([s for s in prediction.trace if s.crop]) and (tmp_path / "trace" / "overview.png") in files
+    assert (
+        len(pictures) == len([s for s in prediction.trace if s.crop]) and (tmp_path / "trace" / "overview.png") in files
+    )
     for picture, step in zip(pictures, [s for s in prediction.trace if s.crop]):
         with Image.open(picture) as shown:
             assert shown.size == (round(step.crop.width * step.scale), round(step.crop.height * step.scale))
