@@ -38,7 +38,7 @@ def x11_windows() -> list[XWindow]:
         return []
     try:
         dpy = xdisplay.Display()
-    except Exception:  # python-xlib raises several unrelated types for a missing or refusing display
+    except Exception:  # noqa: BLE001 -- python-xlib raises several unrelated types for a missing or refusing display
         return []
     try:
         root = dpy.screen().root
