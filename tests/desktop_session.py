@@ -4,10 +4,11 @@
         app = session.launch(["/usr/bin/python3", "tests/apps/gtk_form.py"], app="gtk_form", min_elements=10)
         ...   # os.environ has the session's DISPLAY and DBUS_SESSION_BUS_ADDRESS while it runs
 
+    with DesktopSession(monitors=((0, 0, 1280, 800), (1280, 200, 1024, 768))) as session:   # two monitors
+
 Everything is a child process of the caller, stopped on exit. Xvfb picks its own display number (-displayfd); the
 AT-SPI bus comes from at-spi-bus-launcher (the registry is started on demand by the bus); `launch` polls the tree
-until the application has published enough elements, restarting it once when it never registers (Qt 5.15's AT-SPI
-bridge sometimes loses a race with its own bus connection at start-up).
+until the application has published enough elements, restarting it when it never does.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bu
 
 
 def start_xvfb(screen: tuple[int, int], extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, int]:
-    """An Xvfb server on a free display; returns (process, ':N', the read end Xvfb must keep open)."""
+    """An Xvfb server on a free display; returns (process, ':N', the read end Xvfb must keep open).
+
+    -noreset: by default the server resets when its last client disconnects, which forgets the root window's
+    properties (the AT-SPI bus address) and the RandR monitors set on it."""
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{screen[0]}x{screen[1]}x24", "-nolisten", "tcp",
-         *extra],
+         "-noreset", *extra],
         pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     os.close(write_end)
@@ -107,9 +111,27 @@ class App:
                 continue
 
 
+def set_monitors(layout: tuple[tuple[int, int, int, int], ...]) -> None:
+    """Split the X screen ($DISPLAY) into RandR 1.5 monitors, each (left, top, width, height) in root pixels.
+
+    Xvfb has one output and one CRTC, so `+xinerama` or a second `-screen` never gives mss two monitors; mss >= 10.2
+    lists RandR 1.5 monitors, which a client can define anywhere on the root window. The first one takes Xvfb's
+    only output, so the automatic whole-screen monitor of that output is no longer listed."""
+    for index, (left, top, width, height) in enumerate(layout, start=1):
+        millimetres = f"{width}/{round(width * 25.4 / 96)}x{height}/{round(height * 25.4 / 96)}"
+        subprocess.run(["xrandr", "--setmonitor", f"SG-{index}", f"{millimetres}+{left}+{top}",
+                        "screen" if index == 1 else "none"], check=True, timeout=20, capture_output=True)
+
+
 class DesktopSession:
-    def __init__(self, screen: tuple[int, int] = (1280, 800), xvfb_args: tuple[str, ...] = ()):
+    def __init__(self, screen: tuple[int, int] = (1280, 800), xvfb_args: tuple[str, ...] = (),
+                 monitors: tuple[tuple[int, int, int, int], ...] = ()):
+        """`monitors` (left, top, width, height each) splits the screen into that layout, which then sets its size:
+        the layout's bounding box (parts of it may lie on no monitor)."""
+        if monitors:
+            screen = (max(x + w for x, _, w, _ in monitors), max(y + h for _, y, _, h in monitors))
         self.screen = screen
+        self.monitors = monitors
         self.xvfb_args = xvfb_args
         self.processes: list[subprocess.Popen] = []
         self.apps: list[App] = []
@@ -142,6 +164,8 @@ class DesktopSession:
         for key, value in self.env.items():
             self._saved[key] = os.environ.get(key)
             os.environ[key] = value
+        if self.monitors:
+            set_monitors(self.monitors)
         os.environ.pop("AT_SPI_BUS_ADDRESS", None)
         self.processes.append(subprocess.Popen([LAUNCHER, "--launch-immediately"], stdout=subprocess.DEVNULL,
                                                stderr=subprocess.DEVNULL))
@@ -165,18 +189,33 @@ class DesktopSession:
 
     def _publish_bus_on_display(self) -> None:
         """Put the AT-SPI bus address on the X root window (AT_SPI_BUS), where at-spi-bus-launcher puts it in a desktop
-        session: Qt 5 reads it there and connects at once; asking the session bus instead races with the bridge's
-        registration and loses now and then."""
+        session: Qt 5 reads it there and connects at once. Without it Qt 5.15 learns the address from the session bus
+        only, and its bridge then often connects but never exports its tree (measured: 7 of 12 fresh starts, the
+        app on the accessibility bus with no /org/a11y/atspi/accessible/root object, nothing on stderr). The
+        property lives only as long as the X server does not reset (-noreset), so it is checked, not assumed."""
         from agent.a11y.atspi import bus_address
 
-        subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", bus_address(1.0)],
+        address = bus_address(1.0)
+        if self._bus_on_display() == address:
+            return
+        subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", address],
                        check=True, timeout=10, capture_output=True)
+        if self._bus_on_display() != address:
+            raise RuntimeError("the AT-SPI bus address did not stay on the X root window (did the X server reset?)")
+
+    @staticmethod
+    def _bus_on_display() -> str | None:
+        shown = subprocess.run(["xprop", "-root", "AT_SPI_BUS"], capture_output=True, text=True, timeout=10).stdout
+        return shown.split("=", 1)[1].strip().strip('"') if "=" in shown else None
 
     def launch(self, argv: list[str], app: str, min_elements: int = 1, env: dict[str, str] | None = None,
                timeout: float = 60.0, ready_line: bool = False, tries: int = 2) -> App:
         """Start an application and wait until its tree shows at least `min_elements` elements (by AT-SPI
-        application name `app`)."""
+        application name `app`); a start that never gets there is stopped and retried, `tries` in all. The error
+        after the last try says what the tree showed, since a toolkit that fails to publish prints nothing."""
+        problem = None
         for attempt in range(tries):
+            self._publish_bus_on_display()
             errors = Path(self._runtime.name) / f"{app}-{attempt}.stderr"
             process = subprocess.Popen(
                 argv, stdout=subprocess.PIPE if ready_line else subprocess.DEVNULL, stderr=errors.open("w"),
@@ -187,28 +226,34 @@ class DesktopSession:
             if ready_line and not started.expect("ready", timeout=timeout / tries):
                 started.stop()
                 raise RuntimeError(f"{argv} did not report ready: {errors.read_text()[-2000:]}")
-            if self.wait_tree(app, min_elements, timeout / tries):
+            problem = self.wait_tree(app, min_elements, timeout / tries)
+            if problem is None:
                 started.events(quiet=0.05)
                 return started
             started.stop()
-        raise RuntimeError(f"{app} never published {min_elements} accessible elements: {errors.read_text()[-2000:]}")
+        raise RuntimeError(f"{app} never published {min_elements} accessible elements in {tries} starts; "
+                           f"last: {problem}; stderr: {errors.read_text()[-2000:]!r}")
 
-    def wait_tree(self, app: str, min_elements: int, timeout: float) -> bool:
+    def wait_tree(self, app: str, min_elements: int, timeout: float) -> str | None:
         """Until the application shows `min_elements` elements and their boxes stop moving (a window still being
-        laid out after start-up would send the first clicks astray)."""
+        laid out after start-up would send the first clicks astray): None then, else what the last walk saw.
+
+        The walks are patient (2 s per call, 5 s in all): on a loaded machine an application answering its first
+        questions slowly is still starting, not hung."""
         from agent.a11y import walk
 
         if min_elements <= 0:
-            return True
+            return None
         deadline = time.monotonic() + timeout
         previous = None
+        seen = "no walk finished"
         while time.monotonic() < deadline:
-            snapshot = walk(scope="desktop", deadline_s=5.0)
+            snapshot = walk(scope="desktop", deadline_s=5.0, call_timeout_s=2.0)
             mine = [e for e in snapshot.elements if e.app == app]
             # Controls only: a progress bar or clock that keeps changing must not keep the session waiting.
             boxes = sorted((e.name, e.role, e.box.to_list()) for e in mine if e.kinds)
             if len(mine) >= min_elements and boxes == previous:
-                return True
+                return None
             if len(mine) >= min_elements and previous is None:
                 # As a user's pointer would: LibreOffice 7.4 reports its toolbars' extents shifted by the menu
                 # bar's height until the pointer first moves over its window.
@@ -216,8 +261,11 @@ class DesktopSession:
                 x, y = frame.box.center.rounded()
                 subprocess.run(["xdotool", "mousemove", str(x), str(y)], check=False, timeout=10)
             previous = boxes if len(mine) >= min_elements else None
+            apps = sorted({e.app for e in snapshot.elements})
+            seen = (f"walk {snapshot.status} ({snapshot.reason or 'no reason'}), {len(mine)} elements of {app}, "
+                    f"applications {apps}, notes {list(snapshot.notes)}")
             time.sleep(0.5)
-        return False
+        return seen
 
     def __exit__(self, *exc) -> None:
         for app in self.apps:

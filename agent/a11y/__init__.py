@@ -23,7 +23,9 @@ from .walker import DEFAULT_DEADLINE_S, Walker, shared
 __all__ = ["DEFAULT_DEADLINE_S", "Element", "Limits", "Snapshot", "Unavailable", "Walker", "walk"]
 
 
-def walk(scope: str = "active", deadline_s: float = DEFAULT_DEADLINE_S, screenshot: Any = None, **limits: Any) -> Snapshot:
+def walk(
+    scope: str = "active", deadline_s: float = DEFAULT_DEADLINE_S, screenshot: Any = None, **limits: Any
+) -> Snapshot:
     """One walk of the live tree. `screenshot` (an agent.capture.Screenshot) limits it to the captured area and adds
     each element's box in the screenshot's pixels; `limits` are `Limits` fields (max_nodes, max_depth, ...)."""
     region = screenshot.screen.region if screenshot is not None else None

@@ -38,7 +38,7 @@ def x11_windows() -> list[XWindow]:
         return []
     try:
         dpy = xdisplay.Display()
-    except Exception:  # python-xlib raises several unrelated types for a missing or refusing display
+    except Exception:  # noqa: BLE001 -- python-xlib raises several unrelated types for a missing or refusing display
         return []
     try:
         root = dpy.screen().root
@@ -89,7 +89,8 @@ def match_window(title: str, pid: int | None, frame: Box, windows: list[XWindow]
     if not same or frame.width <= 0 or frame.height <= 0:
         return None
     aspect = frame.width / frame.height
-    return min(same, key=lambda w: abs(w.box.width / max(w.box.height, 1) - aspect) + w.box.center.distance(frame.center) / 1e4)
+    return min(same, key=lambda w: abs(w.box.width / max(w.box.height, 1) - aspect)
+               + w.box.center.distance(frame.center) / 1e4)
 
 
 def scale_between(frame: Box, window: Box) -> float:

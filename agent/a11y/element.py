@@ -18,7 +18,7 @@ class Element:
     """
 
     role: str  # the platform's own role name: "push button" (AT-SPI), "Button" (UIA), "AXButton" (AX)
-    kinds: tuple[str, ...]  # what an instruction would call it ("button", "tab", "checkbox"...; roles.py), () = container
+    kinds: tuple[str, ...]  # what an instruction calls it ("button", "tab", "checkbox"...; roles.py), () = container
     name: str
     box: Box
     description: str = ""

@@ -90,15 +90,19 @@ class A11yGrounder:
     def snapshot(self, screenshot) -> Snapshot:
         """The tree's elements on this screenshot, in its pixels (one walk per screenshot: a drag's two targets or
         a re-asked instruction reuse it)."""
+        return self.look(screenshot)[0]
+
+    def look(self, screenshot) -> tuple[Snapshot, bool]:
+        """The snapshot, and whether it was reused (a capture with the same pixels as the last one)."""
         with self._lock:
             if self._last is not None and self._last[0] == screenshot.hash:
-                return self._last[1]
+                return self._last[1], True
         limits = Limits(**{**self.limits.__dict__, "region": screenshot.screen.region})
         snapshot = shared().walk(limits, self.deadline_s)
         snapshot = snapshot.in_image(screenshot.screen.to_screen.inverse(), screenshot.image.size)
         with self._lock:
             self._last = (screenshot.hash, snapshot)
-        return snapshot
+        return snapshot, False
 
     def locate(self, image: Image.Image, instruction: str) -> Prediction:
         with Stopwatch() as watch:
@@ -111,12 +115,14 @@ class A11yGrounder:
 
     def locate_on(self, screenshot, instruction: str) -> Prediction:
         with Stopwatch() as watch:
-            snapshot = self.snapshot(screenshot)
+            snapshot, reused = self.look(screenshot)
             matches = rank(snapshot.elements, instruction, screenshot.image.size) if snapshot.elements else []
-        return self.answer(snapshot, matches, watch.elapsed)
+        return self.answer(snapshot, matches, watch.elapsed, reused)
 
-    def answer(self, snapshot: Snapshot, matches: list[Match], elapsed_s: float) -> Prediction:
-        extra: dict[str, Any] = {"source": "a11y", "tree": snapshot.status, "tree_s": round(snapshot.elapsed_s, 4)}
+    def answer(self, snapshot: Snapshot, matches: list[Match], elapsed_s: float, reused: bool = False) -> Prediction:
+        """`reused`: the snapshot is the last walk's (same pixels), so `tree_s` was spent on an earlier call."""
+        extra: dict[str, Any] = {"source": "a11y", "tree": snapshot.status, "tree_s": round(snapshot.elapsed_s, 4),
+                                 "tree_cached": reused}
         if matches:
             extra["candidates"] = [m.to_dict() for m in matches[: self.candidates]]
         best = matches[0] if matches else None
@@ -167,21 +173,23 @@ class FusedGrounder:
             if not getattr(screenshot, "live", False):
                 return self._vision(screenshot.image, instruction, f"{screenshot.source}: a saved screenshot, no tree",
                                     None, watch.elapsed)
-            snapshot = self.tree.snapshot(screenshot)
+            snapshot, reused = self.tree.look(screenshot)
             matches = rank(snapshot.elements, instruction, screenshot.image.size) if snapshot.elements else []
-            tree = self.tree.answer(snapshot, matches, watch.elapsed)
+            tree = self.tree.answer(snapshot, matches, watch.elapsed, reused)
             if tree.found:
                 return tree
             why = snapshot.describe() if not snapshot.usable else f"no confident tree match ({tree.raw})"
-            return self._vision(screenshot.image, instruction, why, snapshot, watch.elapsed, matches)
+            return self._vision(screenshot.image, instruction, why, snapshot, watch.elapsed, matches, reused)
 
     def _vision(self, image, instruction, why: str, snapshot: Snapshot | None, spent: float,
-                matches: list[Match] = ()) -> Prediction:
+                matches: list[Match] = (), reused: bool = False) -> Prediction:
         with Stopwatch() as watch:
             seen = self.vision.locate(image, instruction)
         note = f"{why}; vision ({self.vision.name}) answered"
         step = TraceStep("a11y", None, raw=why, score=matches[0].score if matches else 0.0, note=note)
         extra = {**seen.extra, "source": "vision", "tree": snapshot.status if snapshot else "none"}
+        if snapshot is not None:
+            extra.update(tree_s=round(snapshot.elapsed_s, 4), tree_cached=reused)
         if snapshot is not None and seen.found and snapshot.elements:
             under = _control_under(seen.point, snapshot, image.size)
             weak = next((m for m in matches if m.score >= self.weak_score and m.element is under), None)

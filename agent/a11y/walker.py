@@ -58,8 +58,9 @@ class Walker:
                 stream.close()
         self._process = None
 
-    def walk(self, limits: Limits = Limits(), deadline_s: float = DEFAULT_DEADLINE_S) -> Snapshot:
+    def walk(self, limits: Limits | None = None, deadline_s: float = DEFAULT_DEADLINE_S) -> Snapshot:
         start = time.monotonic()
+        limits = limits or Limits()
         with self._lock:
             try:
                 process = self._ensure()

@@ -35,7 +35,7 @@ def serve(requests, out) -> None:
         except Unavailable as exc:
             _send(out, {"unavailable": str(exc)})
             continue
-        except Exception as exc:  # a backend bug must not take the desktop script down: reported, not raised
+        except Exception as exc:  # noqa: BLE001 -- a backend bug must not take the desktop script down: reported
             _send(out, {"failed": f"{type(exc).__name__}: {exc}", "nodes": progress.nodes})
             continue
         _send(out, {"done": {"nodes": progress.nodes, "truncated": progress.truncated, "notes": progress.notes or []}})

@@ -11,9 +11,9 @@ from PIL import Image
 
 from grounding.annotate import PREDICTED
 from grounding.geometry import Box, Point
-from tests.conftest import REPO
+from tests.conftest import REPO, require_module
 
-pexpect = pytest.importorskip("pexpect")
+pexpect = require_module("pexpect", "pip install -e '.[dev]'")
 
 SHOT = REPO / "samples" / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png"
 ANNOTATIONS = REPO / "samples" / "annotations" / "libreoffice_writer_linux.json"

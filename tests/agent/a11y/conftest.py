@@ -16,6 +16,7 @@ def require_desktop_stack() -> None:
     require_tool("dbus-daemon", "dbus-daemon")
     require_tool("/usr/libexec/at-spi-bus-launcher", "at-spi2-core")
     require_tool("xprop", "x11-utils")
+    require_tool("xdotool", "xdotool")  # the session moves the pointer over each new application
 
 
 def require_system_module(check: str, what: str, packages: str) -> None:

@@ -116,6 +116,10 @@ def test_a_stalled_application_is_skipped_not_waited_for(session, fresh_walker):
     again = walk(scope="desktop", call_timeout_s=0.4)  # remembered: not asked again for a while
     assert any("did not answer the last time" in note for note in again.notes)
     assert any(e.name == "Apply" for e in again.elements)
+    # A more patient walk (a test waiting for an app that starts slowly on a loaded machine) asks it again.
+    patient = walk(scope="desktop", call_timeout_s=0.8)
+    assert any("did not answer within 0.8s" in note for note in patient.notes), patient.notes
+    assert not any("the last time" in note for note in patient.notes)
 
 
 def test_the_deadline_cuts_a_walk_that_waits_too_long(session, fresh_walker, tmp_path):

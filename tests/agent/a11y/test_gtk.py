@@ -1,14 +1,17 @@
 """The accessibility tree of a real GTK 3 application on Xvfb, read over AT-SPI, and acted on for real: the app
 reports which of its controls received each click."""
 
+import os
+import time
+
 import pytest
 
-from agent.a11y import walk
+from agent.a11y import Limits, Walker, walk
 from agent.capture import capture, load_screenshot
 from agent.desktop import Desktop
 from grounding.geometry import Box
 from tests.agent.a11y.conftest import SYSTEM_PYTHON, require_desktop_stack, require_gtk
-from tests.desktop_session import DesktopSession
+from tests.desktop_session import DesktopSession, start_xvfb
 
 FORM = ["tests/apps/gtk_form.py"]
 WINDOW = (40, 30)  # where the form puts its window
@@ -112,6 +115,8 @@ def test_the_a11y_grounder_alone(session):
     assert found.box.contains(found.point)
     missing = grounder.locate(shot.image, "the Rocket launcher")
     assert missing.status.value == "not_found" and "a11y tree complete" in missing.raw
+    # One walk per screenshot: the second question about the same pixels reuses it, and says so.
+    assert found.extra["tree_cached"] is False and missing.extra["tree_cached"] is True
 
 
 def test_ground_do_says_which_source_won(session, form, tmp_path):
@@ -128,3 +133,36 @@ def test_ground_do_says_which_source_won(session, form, tmp_path):
     vision = ground("tick 'Show hidden files'", "--no-a11y")
     assert vision.returncode == 0, vision.stderr
     assert "[a11y]" not in vision.stdout and form.events() == ["toggled Show hidden files off"]
+
+
+def test_an_application_on_another_display_sharing_the_bus_is_left_out(session, monkeypatch):
+    """Two X displays, one accessibility bus (a second display started inside the same session): each display's
+    walk lists only the applications with a window on it, so no click aims at a control another display shows."""
+    server, other, keep_open = start_xvfb((800, 600))
+    form = None
+    try:
+        form = session.launch([SYSTEM_PYTHON, *FORM, "--title", "other display form"], app="", min_elements=0,
+                              ready_line=True, env={"DISPLAY": other})
+        monkeypatch.setenv("DISPLAY", other)
+        walker = Walker()  # its worker takes the other display from the environment
+        try:
+            deadline = time.monotonic() + 30
+            while not (there := frames(walker.walk(Limits(scope="desktop"), 5.0))) and time.monotonic() < deadline:
+                time.sleep(0.3)  # the bridge registers on the bus a moment after the window shows
+        finally:
+            walker.close()
+        assert there == {"other display form"}
+        monkeypatch.undo()
+        here = walk(scope="desktop")
+        assert frames(here) == {"screenground GTK form"}
+        assert any(note.startswith("not on this display") for note in here.notes)
+    finally:
+        if form is not None:
+            form.stop()
+        server.terminate()
+        server.wait()
+        os.close(keep_open)
+
+
+def frames(snapshot) -> set[str]:
+    return {e.name for e in snapshot.elements if e.role == "frame"}

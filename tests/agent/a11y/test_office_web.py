@@ -48,7 +48,7 @@ def test_chromium_page_controls(session, tmp_path):
         done = desktop.do(step)
         assert done.plan.targets[0].prediction.extra["source"] == "a11y", step
         # The page's own state: each control sets the document title, which the browser window's name shows.
-        assert wait_until(lambda: named(f"{title} - Chromium", "Chromium")), step
+        assert wait_until(lambda title=title: named(f"{title} - Chromium", "Chromium")), step
     app.stop()
 
 
@@ -64,5 +64,8 @@ def test_libreoffice_writer_toolbar(session, tmp_path):
     done = desktop.click("the Bold button")
     assert done.plan.targets[0].prediction.extra["source"] == "a11y"
     # Writer's own state: the Bold toggle is now on.
-    assert wait_until(lambda: any({"checked", "pressed"} & e.states for e in named("Bold", "soffice") if e.role == "toggle button")), [(e.role, sorted(e.states), e.box) for e in named("Bold", "soffice")] + [done.point]
+    def bold_on() -> bool:
+        return any({"checked", "pressed"} & e.states for e in named("Bold", "soffice") if e.role == "toggle button")
+
+    assert wait_until(bold_on), [(e.role, sorted(e.states), e.box) for e in named("Bold", "soffice")]
     app.stop()

@@ -1,8 +1,11 @@
 """A real Qt 5 application's tree over AT-SPI (QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1), acted on for real."""
 
+import subprocess
+
 import pytest
 
 from agent.a11y import walk
+from agent.a11y.atspi import bus_address
 from agent.desktop import Desktop
 from tests.agent.a11y.conftest import SYSTEM_PYTHON, require_desktop_stack, require_qt
 from tests.desktop_session import DesktopSession
@@ -37,3 +40,14 @@ def test_qt_tree_and_real_clicks(session, tmp_path):
     desktop.click("the File menu")
     desktop.click("Open")
     assert form.events() == ["menu Open"]
+
+
+def test_the_bus_address_stays_on_the_display():
+    """Qt 5 connects reliably only when AT_SPI_BUS is on the X root window; an X server that resets when its last
+    client leaves (Xvfb's default) drops it, and Qt's bridge then often never exports its tree (the CI failure:
+    'never published' with nothing on stderr). The session's Xvfb must keep it through clients coming and going."""
+    require_desktop_stack()
+    with DesktopSession((640, 480)):
+        for _ in range(3):  # each xprop is an X client that connects and leaves, the last one each time
+            shown = subprocess.run(["xprop", "-root", "AT_SPI_BUS"], capture_output=True, text=True, timeout=10)
+            assert bus_address(2.0) in shown.stdout
