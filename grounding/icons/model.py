@@ -53,14 +53,21 @@ class IconModel:
         """The words of `text` the model knows (every snapshot shares one vocabulary)."""
         return self.snapshots[0].vocabulary.word_vectors(text)[1]
 
+    def embed(self, crops: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Each snapshot's unit vectors [N, D] of the crops."""
+        return tuple(snapshot.embed(crops) for snapshot in self.snapshots)
+
     def similarity(self, crops: np.ndarray, text: str) -> np.ndarray:
-        """How near each crop lies to `text`, averaged over the snapshots: the soft maximum of its cosine similarity
-        to each word, less 1 where the crop lies nearer to the clutter vector than to the whole phrase (a stroke of
-        text or a frame, not an icon). `text` must hold a word the model knows (see `words`)."""
+        """How near each crop lies to `text` (see `compare`). `text` must hold a word the model knows (see `words`)."""
+        return self.compare(self.embed(crops), text)
+
+    def compare(self, embedded: tuple[np.ndarray, ...], text: str) -> np.ndarray:
+        """How near each embedded crop (`embed`) lies to `text`, averaged over the snapshots: the soft maximum of its
+        cosine similarity to each word, less 1 where the crop lies nearer to the clutter vector than to the whole
+        phrase (a stroke of text or a frame, not an icon)."""
         words, phrase, clutter = 0.0, 0.0, 0.0
-        for snapshot in self.snapshots:
+        for snapshot, vectors in zip(self.snapshots, embedded):
             rows, _ = snapshot.vocabulary.word_vectors(text)
-            vectors = snapshot.embed(crops)
             words = words + (rows / np.linalg.norm(rows, axis=1, keepdims=True)) @ vectors.T
             phrase = phrase + vectors @ phrase_vector(rows)
             clutter = clutter + vectors @ snapshot.background

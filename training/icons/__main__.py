@@ -29,7 +29,8 @@ from platformdirs import user_cache_dir
 from grounding.icons.text import content_words
 
 STAGES = ("render", "words", "data", "fit", "export")
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+REPO = Path(__file__).resolve().parents[2]
+ASSETS = REPO / "grounding" / "icons" / "assets"
 
 
 def stage_render(cache: Path, args: argparse.Namespace) -> None:
@@ -99,9 +100,30 @@ def stage_export(cache: Path, args: argparse.Namespace) -> None:
     export(cache, ASSETS, args.checkpoint, args.suffix)
 
 
+def stage_probe(cache: Path, args: argparse.Namespace) -> None:
+    """Score the shipped model (or a saved checkpoint, `--checkpoint`) on a benchmark's icon targets, misses by cause."""
+    from grounding.icons import model
+
+    from .probe import collect, evaluate, summary
+
+    cases = collect(args.dataset, cache / "probe")
+    if args.model == "shipped":
+        icon_model = model.load()
+    else:
+        from .fit import checkpoint_model
+
+        icon_model = checkpoint_model(cache / args.model)
+    outcomes = evaluate(cases, icon_model)
+    if args.failures:
+        for outcome in outcomes:
+            if not outcome.hit:
+                print(f"miss [{outcome.cause}] rank {outcome.rank} {outcome.case.id} {outcome.case.instruction!r}")
+    print(json.dumps(summary(outcomes)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m training.icons", description=__doc__.split("\n")[0])
-    parser.add_argument("stage", choices=(*STAGES, "all"))
+    parser.add_argument("stage", choices=(*STAGES, "all", "probe"))
     parser.add_argument(
         "--cache", type=Path, default=Path(user_cache_dir("screenground")) / "icon-src",
         help="where icon libraries, renders, crops and checkpoints are kept between stages (default: %(default)s)",
@@ -113,6 +135,10 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")
     parser.add_argument("--checkpoint", default="model.pt", help="export: which saved model in --cache")
     parser.add_argument("--suffix", default="", help="export: name the snapshot encoder<suffix>.onnx, words<suffix>.npz")
+    parser.add_argument("--dataset", type=Path, default=REPO.parent / "shared" / "bench" / "dev",
+                        help="probe: a ScreenSpot-Pro-format benchmark (default: %(default)s)")
+    parser.add_argument("--model", default="shipped", help="probe: 'shipped' or a saved model in --cache")
+    parser.add_argument("--failures", action="store_true", help="probe: list the misses")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     for stage in STAGES if args.stage == "all" else (args.stage,):
