@@ -21,6 +21,7 @@ class Screenshot:
     image: Image.Image
     screen: ScreenMap
     source: str  # "all monitors", "monitor 2", "region [...]" or the file it was read from
+    live: bool = False  # taken from the screen just now (so the accessibility tree describes the same screen)
 
     @cached_property
     def hash(self) -> str:
@@ -33,7 +34,7 @@ class Screenshot:
     def crop(self, box: Box) -> Screenshot:
         """The part of this screenshot inside `box` (image pixels), still mapping to the right screen points."""
         view = crop(self.image, box)
-        return Screenshot(view.image, self.screen.crop(view.box), f"{self.source} crop {view.box.to_list()}")
+        return Screenshot(view.image, self.screen.crop(view.box), f"{self.source} crop {view.box.to_list()}", self.live)
 
 
 def _open_mss():
@@ -79,7 +80,7 @@ def capture(monitor: int = 0, region: Box | None = None) -> Screenshot:
         except Exception as exc:
             raise DisplayError(f"screen capture failed: {exc}") from None
         image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
-    return Screenshot(image, ScreenMap.of_region(Box(x1, y1, x2, y2), image.size, layout), source)
+    return Screenshot(image, ScreenMap.of_region(Box(x1, y1, x2, y2), image.size, layout), source, live=True)
 
 
 def _region_area(region: Box, layout: tuple[Monitor, ...]) -> Box:

@@ -6,11 +6,12 @@ plain grounding instruction works as a command.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from grounding.errors import InstructionError
 from grounding.inputs import check_instruction
+
+from .verbs import VERBS, describe_args
 
 # Names pyautogui knows besides single characters, and the spellings people type for them.
 NAMED_KEYS = frozenset(
@@ -26,29 +27,11 @@ KEY_ALIASES = {
 }
 DEFAULT_SCROLL = 3
 
-# The closing quote must match the opening one, so "type 'don't' into X" keeps its apostrophe.
-_QUOTED = r"""(?:(?P<q>["'])(?P<text>.*?)(?P=q)|“(?P<curly>.*?)”)"""
-_PATTERNS = (
-    ("double_click", re.compile(r"^double[- ]?click(?:\s+on)?\s+(?P<target>.+)$", re.I)),
-    ("right_click", re.compile(r"^right[- ]?click(?:\s+on)?\s+(?P<target>.+)$", re.I)),
-    ("click", re.compile(r"^(?:left[- ]?)?click(?:\s+on)?\s+(?P<target>.+)$", re.I)),
-    ("hover", re.compile(
-        r"^(?:hover(?:\s+over|\s+on)?|move\s+(?:the\s+)?(?:mouse|pointer)\s+(?:to|over))\s+(?P<target>.+)$", re.I
-    )),
-    ("type", re.compile(rf"^(?:type|enter|write)\s+{_QUOTED}(?:\s+(?:into|in|on)\s+(?P<target>.+))?$", re.I)),
-    ("press", re.compile(r"^(?:press|hit|key)\s+(?P<keys>\S.*)$", re.I)),
-    ("scroll", re.compile(
-        r"^scroll\s+(?P<direction>up|down)(?:\s+(?P<amount>\d+))?(?:\s+(?:in|on|over|inside)\s+(?P<target>.+))?$", re.I
-    )),
-    ("drag", re.compile(r"^drag\s+(?P<target>.+?)\s+(?:to|onto|into|over)\s+(?P<destination>.+)$", re.I)),
-)
-
-
 @dataclass(frozen=True)
 class Command:
     """One parsed step. `target`/`destination` are grounding instructions; the rest says what to do there."""
 
-    action: str  # click, double_click, right_click, hover, type, press, scroll, drag
+    action: str  # a verb of verbs.VERBS: click, double_click, right_click, hover, type, press, scroll, drag
     target: str | None = None
     destination: str | None = None  # drag
     text: str = ""  # type
@@ -56,49 +39,39 @@ class Command:
     amount: int = 0  # scroll: wheel clicks, positive up
 
     def describe(self) -> str:
-        verb = self.action.replace("_", "-")
-        if self.action == "type":
-            return f"type {self.text!r}" + (f" into {self.target!r}" if self.target else "")
-        if self.action == "press":
-            return f"press {'+'.join(self.keys)}"
-        if self.action == "scroll":
-            where = f" in {self.target!r}" if self.target else ""
-            return f"scroll {'up' if self.amount > 0 else 'down'} {abs(self.amount)}{where}"
-        if self.action == "drag":
-            return f"drag {self.target!r} to {self.destination!r}"
-        return f"{verb} {self.target!r}"
+        verb = VERBS[self.action]
+        words = verb.spoken + describe_args(self.action, self.text, self.keys, self.amount)
+        if self.target:
+            words += f" {verb.preposition} {self.target!r}" if verb.preposition else f" {self.target!r}"
+        if self.destination:
+            words += f" to {self.destination!r}"
+        return words
 
 
 def parse(line: str) -> Command:
     """The command a line asks for; InstructionError when a known verb is used wrongly."""
     check_instruction(line)
     text = line.strip()  # not the normalised form: typed text keeps its spacing
-    for action, pattern in _PATTERNS:
-        match = pattern.match(text)
+    for verb in VERBS.values():
+        match = verb.pattern.match(text)
         if match is None:
             continue
         groups = {k: (v.strip() if isinstance(v, str) else v) for k, v in match.groupdict().items()}
-        if action == "type":
-            typed = match.group("text") if match.group("q") else match.group("curly")
-            return Command("type", target=groups["target"] or None, text=typed)
-        if action == "press":
-            return Command("press", keys=parse_keys(groups["keys"]))
-        if action == "scroll":
+        command = {"target": groups.get("target") or None, "destination": groups.get("destination")}
+        if "text" in verb.args:
+            command["text"] = match.group("text") if match.group("q") else match.group("curly")
+        if "keys" in verb.args:
+            command["keys"] = parse_keys(groups["keys"])
+        if "amount" in verb.args:
             clicks = int(groups["amount"] or DEFAULT_SCROLL)
             if clicks == 0:
                 raise InstructionError("scroll by 0 does nothing")
-            sign = 1 if groups["direction"].lower() == "up" else -1
-            return Command("scroll", target=groups["target"] or None, amount=sign * clicks)
-        if action == "drag":
-            return Command("drag", target=groups["target"], destination=groups["destination"])
-        return Command(action, target=groups["target"])
-    verb = text.split()[0].lower()
-    if verb in ("type", "enter", "write"):
-        raise InstructionError(f"put the text to type in quotes: type 'hello' into the search box (got {text!r})")
-    if verb == "scroll":
-        raise InstructionError(f"say which way: scroll up|down [N] [in TARGET] (got {text!r})")
-    if verb == "drag":
-        raise InstructionError(f"say where to: drag SOURCE to DESTINATION (got {text!r})")
+            command["amount"] = clicks if groups["direction"].lower() == "up" else -clicks
+        return Command(verb.name, **command)
+    first = text.split()[0].lower()
+    misused = next((verb for verb in VERBS.values() if first in verb.words), None)
+    if misused is not None:
+        raise InstructionError(f"{misused.usage} (got {text!r})")
     return Command("click", target=text)
 
 

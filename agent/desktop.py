@@ -21,9 +21,11 @@ from grounding.geometry import Point
 from grounding.registry import DEFAULT_MODEL
 from grounding.types import Grounder, Prediction
 
+from .a11y.grounder import FusedGrounder, ScreenGrounder
 from .capture import Screenshot, capture
 from .commands import DEFAULT_SCROLL, Command, parse, parse_keys
 from .executor import Action, Executor, Outcome, default_log_path
+from .verbs import VERBS
 
 
 class TargetNotFound(GroundingError, LookupError):
@@ -114,9 +116,11 @@ class Done:
 class Desktop:
     """Ground instructions on the live screen and act on them.
 
-    `model` is a registered grounder name (options go to `grounding.load`) or a ready `Grounder`; `monitor` is the
-    mss monitor to look at (0: all of them); `dry_run` plans and logs but touches nothing; every action is appended
-    as one JSON line to `log_path` (default: `actions.jsonl` in the user's log dir).
+    `model` is a registered grounder name (options go to `grounding.load`) or a ready `Grounder`; `a11y` (default on)
+    fuses it with the live accessibility tree: the tree answers when it has a confident match (exact, in
+    milliseconds), the model otherwise, and `prediction.extra["source"]` says which (agent/a11y); `a11y=False` is
+    vision only. `monitor` is the mss monitor to look at (0: all of them); `dry_run` plans and logs but touches
+    nothing; every action is appended as one JSON line to `log_path` (default: `actions.jsonl` in the user's log dir).
     """
 
     def __init__(
@@ -127,12 +131,17 @@ class Desktop:
         dry_run: bool = False,
         log_path: str | None = None,
         settle_s: float = 0.3,
+        a11y: bool = True,
         **options: Any,
     ):
         if isinstance(model, str):
             import grounding
 
             model = grounding.load(model, zoom=zoom, **options)
+        if a11y and not isinstance(model, ScreenGrounder):
+            model = FusedGrounder(model)
+        if isinstance(model, ScreenGrounder):
+            model.warm_up()  # the tree walker's process starts while the caller gets on with its script
         self.grounder = model
         self.monitor = monitor
         self.executor = Executor(dry_run=dry_run, log_path=log_path or default_log_path(), settle_s=settle_s)
@@ -147,6 +156,8 @@ class Desktop:
     def locate(self, instruction: str, screenshot: Screenshot | None = None) -> Located:
         """Where `instruction`'s target is (found or not; `click` and friends raise when it is not)."""
         shot = screenshot if screenshot is not None else self.screenshot()
+        if isinstance(self.grounder, ScreenGrounder):
+            return Located(instruction, self.grounder.locate_on(shot, instruction), shot)
         return Located(instruction, self.grounder.locate(shot.image, instruction), shot)
 
     def wait_for(self, instruction: str, timeout: float = 10.0, interval: float = 0.5) -> Located:
@@ -223,14 +234,12 @@ class Desktop:
 
 
 def _actions(command: Command, points: list[Point]) -> tuple[Action, ...]:
-    kind = command.action
-    if kind == "type":
-        typing = Action("type", text=command.text)
-        return (Action("click", points[0]), typing) if points else (typing,)
-    if kind == "press":
-        return (Action("press", keys=command.keys),)
-    if kind == "scroll":
-        return (Action("scroll", points[0] if points else None, amount=command.amount),)
-    if kind == "drag":
-        return (Action("drag", points[0], to=points[1]),)
-    return (Action(kind, points[0]),)
+    """The screen actions a command becomes, by its verb's row in the table (verbs.py)."""
+    spec = VERBS[command.action]
+    args = {arg: getattr(command, arg) for arg in spec.args}
+    if spec.click_first:
+        act = Action(command.action, **args)
+        return (Action("click", points[0]), act) if points else (act,)
+    point = points[0] if points and spec.point != "none" else None
+    to = points[1] if spec.destination else None
+    return (Action(command.action, point, to=to, **args),)

@@ -21,10 +21,8 @@ from grounding.errors import GroundingError
 from grounding.geometry import Point
 
 from .screen import DisplayError, Monitor, check_on_screen, require_display
+from .verbs import describe_args, verb
 
-POINTER_ACTIONS = ("click", "double_click", "right_click", "hover", "drag")
-KEY_ACTIONS = ("type", "press")
-ACTIONS = POINTER_ACTIONS + ("scroll",) + KEY_ACTIONS
 
 
 class ActionError(GroundingError, RuntimeError):
@@ -43,25 +41,18 @@ class Action:
     amount: int = 0  # scroll: wheel clicks, positive up
 
     def __post_init__(self) -> None:
-        if self.kind not in ACTIONS:
-            raise ValueError(f"unknown action {self.kind!r} (known: {', '.join(ACTIONS)})")
-        if self.kind in POINTER_ACTIONS and self.point is None:
+        spec = verb(self.kind)
+        if spec.point == "required" and self.point is None:
             raise ValueError(f"{self.kind} needs a point")
-        if self.kind == "drag" and self.to is None:
-            raise ValueError("drag needs a destination")
+        if spec.destination and self.to is None:
+            raise ValueError(f"{self.kind} needs a destination")
         object.__setattr__(self, "keys", tuple(self.keys))
 
     def describe(self) -> str:
-        where = f" at {_xy(self.point)}" if self.point else ""
-        if self.kind == "drag":
-            return f"drag from {_xy(self.point)} to {_xy(self.to)}"
-        if self.kind == "type":
-            return f"type {self.text!r}"
-        if self.kind == "press":
-            return f"press {'+'.join(self.keys)}"
-        if self.kind == "scroll":
-            return f"scroll {'up' if self.amount > 0 else 'down'} {abs(self.amount)}{where}"
-        return f"{self.kind.replace('_', ' ')}{where}"
+        words = verb(self.kind).spoken + describe_args(self.kind, self.text, self.keys, self.amount)
+        if self.to is not None:
+            return f"{words} from {_xy(self.point)} to {_xy(self.to)}"
+        return words + (f" at {_xy(self.point)}" if self.point else "")
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
@@ -69,12 +60,9 @@ class Action:
             data["point"] = list(self.point.rounded())
         if self.to is not None:
             data["to"] = list(self.to.rounded())
-        if self.kind == "type":
-            data["text"] = self.text
-        if self.keys:
-            data["keys"] = list(self.keys)
-        if self.kind == "scroll":
-            data["amount"] = self.amount
+        for arg in verb(self.kind).args:
+            value = getattr(self, arg)
+            data[arg] = list(value) if isinstance(value, tuple) else value
         return data
 
 
@@ -197,28 +185,8 @@ def _run(gui, action: Action, settle_s: float) -> None:
 
 
 def _dispatch(gui, action: Action, settle_s: float) -> None:
-    kind = action.kind
     if action.point is not None:
         x, y = action.point.rounded()
         gui.moveTo(x, y)
         time.sleep(settle_s)
-    if kind in ("click", "right_click"):
-        button = "right" if kind == "right_click" else "left"
-        gui.mouseDown(button=button)
-        gui.mouseUp(button=button)
-    elif kind == "double_click":
-        gui.click(clicks=2, interval=0.05)
-    elif kind == "drag":
-        gui.mouseDown()
-        gui.moveTo(*action.to.rounded(), duration=0.4)  # a gradual path: toolkits start a drag only after motion
-        time.sleep(settle_s)
-        gui.mouseUp()
-    elif kind == "scroll":
-        gui.scroll(action.amount)
-    elif kind == "type":
-        gui.write(action.text, interval=0.02)
-    elif kind == "press":
-        unknown = [key for key in action.keys if key not in gui.KEYBOARD_KEYS]
-        if unknown:
-            raise ActionError(f"unknown key(s) {', '.join(unknown)} (pyautogui.KEYBOARD_KEYS lists the names)")
-        gui.hotkey(*action.keys)
+    verb(action.kind).perform(gui, action, settle_s)

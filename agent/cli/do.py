@@ -21,6 +21,10 @@ def add_desktop_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--settle", type=float, default=0.3, metavar="S", help="pause between pointing and pressing (default 0.3 s)"
     )
+    group.add_argument(
+        "--no-a11y", dest="a11y", action="store_false",
+        help="vision only: do not read the accessibility tree (by default its exact match wins, vision does the rest)",
+    )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +49,7 @@ def desktop_from_args(args: argparse.Namespace):
         dry_run=args.dry_run,
         log_path=args.log,
         settle_s=args.settle,
+        a11y=args.a11y,
     )
 
 
