@@ -85,27 +85,29 @@ def load() -> IconModel:
     global _model
     with _lock:
         if _model is None:
-            try:
-                import onnxruntime
-            except ImportError as exc:
-                raise BackendError(f"the icon grounder needs onnxruntime: {exc}") from None
             encoders = sorted(ASSETS.glob("encoder*.onnx"))
             pairs = [(e, ASSETS / f"words{e.stem.removeprefix('encoder')}.npz") for e in encoders]
             if not encoders or not all(words.is_file() for _, words in pairs):
                 raise BackendError(
                     f"icon model files are missing under {ASSETS}; rebuild them with `python -m training.icons all`"
                 )
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
-            options.inter_op_num_threads = 1
-            snapshots = []
-            for encoder, words in pairs:
-                session = onnxruntime.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
-                with np.load(words) as data:
-                    background = data["background"].astype(np.float32)
-                snapshots.append(Snapshot(session, Vocabulary.load(words), background))
-            _model = IconModel(tuple(snapshots))
+            _model = IconModel(tuple(snapshot(encoder, words) for encoder, words in pairs))
         return _model
+
+
+def snapshot(encoder: Path, words: Path) -> Snapshot:
+    """One snapshot from its ONNX encoder and word table."""
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise BackendError(f"the icon grounder needs onnxruntime: {exc}") from None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
+    with np.load(words) as data:
+        background = data["background"].astype(np.float32)
+    return Snapshot(session, Vocabulary.load(words), background)
 
 
 @functools.cache

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -89,9 +91,18 @@ def stage_data(cache: Path, args: argparse.Namespace) -> None:
 
 
 def stage_fit(cache: Path, args: argparse.Namespace) -> None:
-    from .fit import fit
+    from .fit import fit, from_snapshot
 
-    fit(cache, minutes=args.minutes, threads=args.threads, resume=args.resume)
+    start = None
+    if args.start.startswith("shipped"):  # a shipped snapshot: "shipped-3" is encoder-3.onnx + words-3.npz
+        suffix = args.start.removeprefix("shipped")
+        start = from_snapshot(ASSETS / f"encoder{suffix}.onnx", ASSETS / f"words{suffix}.npz", cache)
+    elif args.start:
+        import torch
+
+        start = torch.load(cache / args.start, weights_only=False)
+    fit(cache, total_steps=args.steps, seed=args.seed, threads=args.threads, minutes=args.minutes, start=start,
+        resume=args.resume, real_share=args.real, lr=args.lr, out=args.checkpoint)
 
 
 def stage_export(cache: Path, args: argparse.Namespace) -> None:
@@ -100,19 +111,28 @@ def stage_export(cache: Path, args: argparse.Namespace) -> None:
     export(cache, ASSETS, args.checkpoint, args.suffix)
 
 
+def _snapshots(cache: Path, name: str) -> tuple:
+    """'shipped' (every shipped snapshot), 'shipped-N' (one) or a saved model in the cache, as snapshots."""
+    from grounding.icons import model
+
+    if name == "shipped":
+        return model.load().snapshots
+    if name.startswith("shipped-"):
+        suffix = name.removeprefix("shipped")
+        return (model.snapshot(ASSETS / f"encoder{suffix}.onnx", ASSETS / f"words{suffix}.npz"),)
+    from .fit import checkpoint_model
+
+    return checkpoint_model(cache / name).snapshots
+
+
 def stage_probe(cache: Path, args: argparse.Namespace) -> None:
-    """Score the shipped model (or a saved checkpoint, `--checkpoint`) on a benchmark's icon targets, misses by cause."""
+    """Score snapshots (`--model`) on a benchmark's icon targets as offline answers them, misses by cause."""
     from grounding.icons import model
 
     from .probe import collect, evaluate, summary
 
     cases = collect(args.dataset, cache / "probe")
-    if args.model == "shipped":
-        icon_model = model.load()
-    else:
-        from .fit import checkpoint_model
-
-        icon_model = checkpoint_model(cache / args.model)
+    icon_model = model.IconModel(tuple(part for name in args.model.split(",") for part in _snapshots(cache, name)))
     outcomes = evaluate(cases, icon_model)
     if args.failures:
         for outcome in outcomes:
@@ -121,24 +141,50 @@ def stage_probe(cache: Path, args: argparse.Namespace) -> None:
     print(json.dumps(summary(outcomes)))
 
 
+def stage_real(cache: Path, args: argparse.Namespace) -> None:
+    """Crops of the harvested controls (real.npz) and the held-out applications' screens (heldout/)."""
+    from .real import build
+
+    # The shots' OCR pages are kept, so building again (new proposal rules, more shots) reads only new shots.
+    os.environ.setdefault("SCREENGROUND_OCR_CACHE", str(cache / "harvest" / "ocr"))
+    build(cache)
+
+
+def stage_harvest(cache: Path, args: argparse.Namespace) -> None:
+    """Photograph the harvested applications (training/icons/harvest) with their accessibility trees."""
+    from .harvest import harvest
+
+    harvest(cache, [n for n in args.apps.split(",") if n], args.looks, args.web_python)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m training.icons", description=__doc__.split("\n")[0])
-    parser.add_argument("stage", choices=(*STAGES, "all", "probe"))
+    parser.add_argument("stage", choices=(*STAGES, "all", "probe", "harvest", "real"))
     parser.add_argument(
         "--cache", type=Path, default=Path(user_cache_dir("screenground")) / "icon-src",
         help="where icon libraries, renders, crops and checkpoints are kept between stages (default: %(default)s)",
     )
     parser.add_argument("--samples", type=int, default=100_000, help="synthetic crops to train on")
-    parser.add_argument("--seed", type=int, default=0, help="data: a new seed draws a fresh set of crops")
-    parser.add_argument("--minutes", type=float, default=25.0, help="training time budget")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="data: a new seed draws a fresh set of crops; fit: the seed of every batch")
+    parser.add_argument("--steps", type=int, default=20_000, help="fit: the run's length in steps (its schedule)")
+    parser.add_argument("--minutes", type=float, help="fit: stop this block after so long (--resume goes on)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--resume", action="store_true", help="fit: start from the cached model.pt")
-    parser.add_argument("--checkpoint", default="model.pt", help="export: which saved model in --cache")
+    parser.add_argument("--resume", action="store_true", help="fit: go on from --checkpoint's saved step")
+    parser.add_argument("--start", default="", help="fit: begin from a saved model in --cache, or 'shipped-N'")
+    parser.add_argument("--real", type=float, default=0.0, help="fit: share of each batch from real.npz")
+    parser.add_argument("--lr", type=float, default=2e-3, help="fit: peak learning rate")
+    parser.add_argument("--checkpoint", default="model.pt", help="fit, export: the saved model in --cache")
     parser.add_argument("--suffix", default="", help="export: name the snapshot encoder<suffix>.onnx, words<suffix>.npz")
     parser.add_argument("--dataset", type=Path, default=REPO.parent / "shared" / "bench" / "dev",
                         help="probe: a ScreenSpot-Pro-format benchmark (default: %(default)s)")
-    parser.add_argument("--model", default="shipped", help="probe: 'shipped' or a saved model in --cache")
+    parser.add_argument("--model", default="shipped",
+                        help="probe: snapshots to average, comma-separated: 'shipped', 'shipped-N' or saved models")
     parser.add_argument("--failures", action="store_true", help="probe: list the misses")
+    parser.add_argument("--apps", default="", help="harvest: only these applications (comma-separated names)")
+    parser.add_argument("--looks", type=int, default=16, help="harvest: looks per application")
+    parser.add_argument("--web-python", default=sys.executable,
+                        help="harvest: the Python that runs the PyPI web applications (default: this one)")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     for stage in STAGES if args.stage == "all" else (args.stage,):

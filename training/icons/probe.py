@@ -57,8 +57,12 @@ class Outcome:
 def collect(dataset: Path, cache: Path) -> Cases:
     """The icon targets of a ScreenSpot-Pro-format `dataset`, with offline's text outcome and the proposals' crops;
     cached in `cache` under a digest of the annotations."""
+    from grounding.icons import crops as cutting
+    from grounding.icons import offline, proposals
+
     digest = hashlib.sha256()
-    for path in sorted(dataset.glob("annotations/*.json")):
+    code = [Path(module.__file__) for module in (cutting, offline, proposals)]  # the regions change with the code
+    for path in [*code, *sorted(dataset.glob("annotations/*.json"))]:
         digest.update(path.name.encode() + path.read_bytes())
     stored = cache / f"probe-{dataset.name}-{digest.hexdigest()[:12]}.npz"
     if stored.is_file():
@@ -122,7 +126,8 @@ def evaluate(cases: Cases, icon_model) -> list[Outcome]:
             outcomes.append(Outcome(case, True, "", 0))
             continue
         everything = " ".join(content_words(case.instruction, roles=True))
-        if not case.query or (icon_model.words(everything) and _rank(icon_model, vectors, everything, case.inside) == 0):
+        lost = icon_model.words(everything) and _rank(icon_model, vectors, everything, case.inside) == 0
+        if not case.query or lost:
             cause = "words"
         else:
             cause = "rank" if case.inside else "proposal"
@@ -134,8 +139,8 @@ def _rank(icon_model, vectors: tuple[np.ndarray, ...], query: str, inside: tuple
     """Where the best region inside the target ranks among all regions for `query` (None: none inside or no query)."""
     if not inside or not query or not icon_model.words(query):
         return None
-    similarity = icon_model.compare(vectors, query)
-    return int((similarity > similarity[list(inside)].max()).sum())
+    order = np.argsort(-icon_model.compare(vectors, query))  # as the grounder orders them, ties included
+    return int(np.flatnonzero(np.isin(order, inside))[0])
 
 
 def summary(outcomes: list[Outcome]) -> dict:
