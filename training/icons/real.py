@@ -65,9 +65,31 @@ def shots(folder: Path) -> list[Shot]:
     found = []
     for record in sorted(folder.glob("*/*.json")):
         data = json.loads(record.read_text())
-        found.append(Shot(record.parent.name, record.with_suffix(".png"), int(data["look"]["scale"]),
-                          tuple(data["elements"])))
+        scale = int(data["look"]["scale"])
+        png = record.with_suffix(".png")
+        found.append(Shot(record.parent.name, png, scale, tuple(_in_pixels(data["elements"], _size(png), scale))))
     return found
+
+
+def _size(png: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return image.size
+
+
+def _in_pixels(elements: list[dict], size: tuple[int, int], scale: int) -> list[dict]:
+    """The elements with boxes in the screenshot's pixels. Some toolkits at scale 2 (GTK 2 through its bridge, some
+    Qt 5 windows) publish extents in unscaled units, and the walker corrects them only for a window it can match
+    on the X server; the window's frame (sized to the screenshot) then spans exactly 1/scale of it, which gives them
+    away. (A GTK 2 window that does not scale at all keeps its own size and is left alone.)"""
+    if scale == 1 or not elements:
+        return elements
+    x1, y1, x2, y2 = max((e["image_box"] for e in elements), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    width, height = x2 - x1, y2 - y1
+    if abs(width * scale - size[0]) > 0.05 * size[0] or abs(height * scale - size[1]) > 0.05 * size[1]:
+        return elements
+    return [{**e, "image_box": [v * scale for v in e["image_box"]]} for e in elements]
 
 
 def _box(element: dict) -> Box:

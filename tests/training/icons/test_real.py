@@ -76,3 +76,16 @@ def test_shots_are_read_with_their_look(tmp_path):
     (folder / "look.json").write_text(json.dumps({"look": {"scale": 2}, "elements": toolbar(folder / "look.png")}))
     [shot] = shots(tmp_path / "shots")
     assert shot.app == "demo" and shot.scale == 2 and shot.path == folder / "look.png" and len(shot.elements) == 5
+
+
+def test_unscaled_extents_of_a_scale_2_shot_are_put_in_its_pixels(tmp_path):
+    folder = tmp_path / "shots" / "demo"
+    folder.mkdir(parents=True)
+    elements = toolbar(folder / "look.png")  # 900 x 240 pixels
+    halved = [{**e, "image_box": [v / 2 for v in e["image_box"]]} for e in elements]
+    (folder / "look.json").write_text(json.dumps({"look": {"scale": 2}, "elements": halved}))
+    [shot] = shots(tmp_path / "shots")
+    assert [e["image_box"] for e in shot.elements] == [e["image_box"] for e in elements]
+    (folder / "look.json").write_text(json.dumps({"look": {"scale": 2}, "elements": elements}))  # already in pixels
+    [shot] = shots(tmp_path / "shots")
+    assert [e["image_box"] for e in shot.elements] == [e["image_box"] for e in elements]
