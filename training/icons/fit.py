@@ -17,27 +17,9 @@ import numpy as np
 from grounding.icons.crops import INPUT, normalise
 from grounding.icons.text import content_words
 
-DIM = 128
-BATCH = 256
-EXTRA_NEGATIVES = 768
+from .net import BATCH, DIM, EXTRA_NEGATIVES, WORD_DIM, batch_loss, encoder, frozen_norm, learning_rate
+
 TAG_WEIGHT = 0.5
-REGION_WEIGHT = 0.5
-WORD_DIM = 384
-
-
-def encoder():
-    from torch import nn
-
-    def block(i: int, o: int) -> list:
-        return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]
-
-    return nn.Sequential(
-        *block(3, 24), nn.MaxPool2d(2),
-        *block(24, 48), *block(48, 48), nn.MaxPool2d(2),
-        *block(48, 96), *block(96, 96), nn.MaxPool2d(2),
-        *block(96, 160), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-        nn.Linear(160, DIM),
-    )
 
 
 def _text_input(index: dict[str, int], vectors: np.ndarray, name: str, tags: list[str]) -> np.ndarray | None:
@@ -81,33 +63,6 @@ def label_inputs(
         if vector is not None:
             inputs[i], valid[i] = vector, True
     return inputs, valid, real
-
-
-def region_loss(logits, target, present: int):
-    """Text -> crop cross-entropy: each icon's name must pick its crop out of the batch's crops, clutter included.
-
-    At run time one phrase ranks the regions of a screen, so the crops compete for a name, not only names for a crop.
-    Other crops of the same name are left out of the competition rather than counted as wrong.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    labelled = torch.nonzero(target < present).squeeze(1)
-    if len(labelled) == 0:
-        return logits.new_zeros(())
-    rows = logits[:, target[labelled]].T  # [labelled crops, batch crops]: each crop's name against every crop
-    same = target[labelled][:, None] == target[None, :]
-    same[torch.arange(len(labelled)), labelled] = False
-    return F.cross_entropy(rows.masked_fill(same, float("-inf")), labelled)
-
-
-def _frozen_norm(net) -> None:
-    """Batch norms keep their statistics (a model rebuilt from exported weights has its norms folded away)."""
-    from torch import nn
-
-    for module in net.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            module.eval()
 
 
 def from_snapshot(encoder_path: Path, words_path: Path, cache: Path) -> dict:
@@ -206,9 +161,8 @@ def fit(cache: Path, *, total_steps: int, seed: int = 0, threads: int = 2, minut
     first = step
     real_batch = round(BATCH * real_share) if len(real_crops) else 0
     while step < total_steps and (minutes is None or time.perf_counter() - clock < minutes * 60):
-        # Warm-up, then cosine decay over the whole run (not the block), so blocks add up to one schedule.
         for group in optimiser.param_groups:
-            group["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+            group["lr"] = learning_rate(step, total_steps, lr)
         rng = np.random.default_rng([seed, step])
         picked = rng.integers(0, len(crops), BATCH - real_batch)
         picked_real = rng.integers(0, len(real_crops), real_batch) if real_batch else picked[:0]
@@ -222,11 +176,9 @@ def fit(cache: Path, *, total_steps: int, seed: int = 0, threads: int = 2, minut
         target = torch.tensor([position[int(name)] if name >= 0 else len(columns) for name in y])
         image_net.train()
         if frozen:
-            _frozen_norm(image_net)
-        z = F.normalize(image_net(x), dim=1)
-        t = F.normalize(torch.cat([projection(text_in[columns]), background[None]]), dim=1)
-        logits = log_scale.exp().clamp(max=100) * z @ t.T
-        loss = F.cross_entropy(logits, target) + REGION_WEIGHT * region_loss(logits, target, len(present))
+            frozen_norm(image_net)
+        loss, logits = batch_loss(image_net(x), projection(text_in[columns]), background, log_scale, target,
+                                  len(present))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
