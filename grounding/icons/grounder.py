@@ -73,12 +73,9 @@ class IconGrounder:
 
         return model.revision()
 
-    def search(self, image: Image.Image, instruction: str, exclude: Iterable[Box] = ()) -> Search:
-        """Rank the icon-like regions of an RGB `image` (outside `exclude`) by similarity to the instruction."""
-        # OpenCV and ONNX Runtime load here, not at import, so listing grounders stays fast.
+    def query(self, instruction: str) -> tuple[str, list[str]]:
+        """The text whose words are searched for and those words the model knows ("", [] when none is known)."""
         from . import model
-        from .crops import PAD, cut, square
-        from .proposals import propose
 
         icon_model = model.load()
         # The target's words, with the role nouns that picture something ("Main menu", "collapse sidebar"); failing
@@ -91,15 +88,30 @@ class IconGrounder:
         for text in texts:
             words = icon_model.words(text)
             if words:
-                break
-        else:
-            return Search((), 0, ())
-        pixels = np.asarray(image)
+                return text, words
+        return "", []
+
+    @staticmethod
+    def regions(pixels: np.ndarray, exclude: Iterable[Box] = ()) -> tuple[list[Box], np.ndarray]:
+        """The icon-like regions of an RGB array (outside `exclude`) and their crops, as the encoder sees them."""
+        # OpenCV loads here, not at import, so listing grounders stays fast.
+        from .crops import PAD, cut, square
+        from .proposals import propose
+
         boxes = propose(pixels, exclude)
+        return boxes, cut(pixels, [square(b.center.x, b.center.y, max(b.width, b.height) * PAD) for b in boxes])
+
+    def search(self, image: Image.Image, instruction: str, exclude: Iterable[Box] = ()) -> Search:
+        """Rank the icon-like regions of an RGB `image` (outside `exclude`) by similarity to the instruction."""
+        from . import model  # ONNX Runtime loads on use
+
+        text, words = self.query(instruction)
+        if not words:
+            return Search((), 0, ())
+        boxes, crops = self.regions(np.asarray(image), exclude)
         if not boxes:
             return Search(tuple(words), 0, ())
-        crops = cut(pixels, [square(b.center.x, b.center.y, max(b.width, b.height) * PAD) for b in boxes])
-        similarity = icon_model.similarity(crops, text)
+        similarity = model.load().similarity(crops, text)
         order = np.argsort(-similarity)[: self.candidates]
         return Search(tuple(words), len(boxes), tuple(Match(boxes[i], float(similarity[i])) for i in order))
 

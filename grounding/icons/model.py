@@ -53,14 +53,21 @@ class IconModel:
         """The words of `text` the model knows (every snapshot shares one vocabulary)."""
         return self.snapshots[0].vocabulary.word_vectors(text)[1]
 
+    def embed(self, crops: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Each snapshot's unit vectors [N, D] of the crops."""
+        return tuple(snapshot.embed(crops) for snapshot in self.snapshots)
+
     def similarity(self, crops: np.ndarray, text: str) -> np.ndarray:
-        """How near each crop lies to `text`, averaged over the snapshots: the soft maximum of its cosine similarity
-        to each word, less 1 where the crop lies nearer to the clutter vector than to the whole phrase (a stroke of
-        text or a frame, not an icon). `text` must hold a word the model knows (see `words`)."""
+        """How near each crop lies to `text` (see `compare`). `text` must hold a word the model knows (see `words`)."""
+        return self.compare(self.embed(crops), text)
+
+    def compare(self, embedded: tuple[np.ndarray, ...], text: str) -> np.ndarray:
+        """How near each embedded crop (`embed`) lies to `text`, averaged over the snapshots: the soft maximum of its
+        cosine similarity to each word, less 1 where the crop lies nearer to the clutter vector than to the whole
+        phrase (a stroke of text or a frame, not an icon)."""
         words, phrase, clutter = 0.0, 0.0, 0.0
-        for snapshot in self.snapshots:
+        for snapshot, vectors in zip(self.snapshots, embedded):
             rows, _ = snapshot.vocabulary.word_vectors(text)
-            vectors = snapshot.embed(crops)
             words = words + (rows / np.linalg.norm(rows, axis=1, keepdims=True)) @ vectors.T
             phrase = phrase + vectors @ phrase_vector(rows)
             clutter = clutter + vectors @ snapshot.background
@@ -78,27 +85,29 @@ def load() -> IconModel:
     global _model
     with _lock:
         if _model is None:
-            try:
-                import onnxruntime
-            except ImportError as exc:
-                raise BackendError(f"the icon grounder needs onnxruntime: {exc}") from None
             encoders = sorted(ASSETS.glob("encoder*.onnx"))
             pairs = [(e, ASSETS / f"words{e.stem.removeprefix('encoder')}.npz") for e in encoders]
             if not encoders or not all(words.is_file() for _, words in pairs):
                 raise BackendError(
                     f"icon model files are missing under {ASSETS}; rebuild them with `python -m training.icons all`"
                 )
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
-            options.inter_op_num_threads = 1
-            snapshots = []
-            for encoder, words in pairs:
-                session = onnxruntime.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
-                with np.load(words) as data:
-                    background = data["background"].astype(np.float32)
-                snapshots.append(Snapshot(session, Vocabulary.load(words), background))
-            _model = IconModel(tuple(snapshots))
+            _model = IconModel(tuple(snapshot(encoder, words) for encoder, words in pairs))
         return _model
+
+
+def snapshot(encoder: Path, words: Path) -> Snapshot:
+    """One snapshot from its ONNX encoder and word table."""
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise BackendError(f"the icon grounder needs onnxruntime: {exc}") from None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
+    with np.load(words) as data:
+        background = data["background"].astype(np.float32)
+    return Snapshot(session, Vocabulary.load(words), background)
 
 
 @functools.cache

@@ -20,7 +20,10 @@ from grounding.geometry import Box, Transform
 
 @dataclass(frozen=True)
 class Settings:
-    contrast: int = 28  # grey-level step that counts as an edge
+    # Grey-level steps that count as an edge: the low one finds faint line icons; the high one separates an icon
+    # from a pale button frame or ruler it touches (which the low one joins into a blob too large to be an icon),
+    # and is only used where the low one found no icon (elsewhere it would add parts of icons already found).
+    contrasts: tuple[int, ...] = (28,)
     min_side: float = 5.0  # px at 1080p: smaller blobs are specks, dots and separators
     max_side: float = 64.0  # px at 1080p: larger blobs are images, panels and frames
     max_aspect: float = 4.0
@@ -57,7 +60,7 @@ def propose(
 def _propose(rgb: np.ndarray, exclude: Iterable[Box], scale: float, settings: Settings) -> list[Box]:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-    ink = (cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, kernel) >= settings.contrast).astype(np.uint8)
+    gradient = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, kernel)
     blocked = np.zeros(gray.shape, bool)
     for box in exclude:
         # Clipped first: a box beyond the left or top edge would otherwise give negative slice ends, which count back
@@ -66,21 +69,27 @@ def _propose(rgb: np.ndarray, exclude: Iterable[Box], scale: float, settings: Se
         blocked[y1:y2, x1:x2] = True
     lo, hi = settings.min_side * scale, settings.max_side * scale
     found: list[tuple[float, Box]] = []
-    for gap in settings.gaps:
-        k = max(1, round(gap * scale))
-        joined = cv2.dilate(ink, np.ones((k, k), np.uint8))
-        _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-        for x, y, w, h, _ in stats[1:]:
-            # The dilation grew the blob by k-1 pixels in total along each axis; take that back.
-            x, y, w, h = x + (k - 1) / 2, y + (k - 1) / 2, w - (k - 1), h - (k - 1)
-            if not (lo <= max(w, h) <= hi and min(w, h) >= lo * 0.5):
-                continue
-            if max(w, h) / max(1.0, min(w, h)) > settings.max_aspect:
-                continue
-            if blocked[int(y + h / 2), int(x + w / 2)]:
-                continue
-            squareness = min(w, h) / max(w, h)
-            found.append((squareness, Box(x, y, x + w, y + h)))
+    for contrast in settings.contrasts:
+        ink = (gradient >= contrast).astype(np.uint8)
+        seen = blocked.copy()  # found at a lower contrast, or text
+        for _, box in found:
+            x1, y1, x2, y2 = box.to_ints()
+            seen[y1:y2, x1:x2] = True
+        for gap in settings.gaps:
+            k = max(1, round(gap * scale))
+            joined = cv2.dilate(ink, np.ones((k, k), np.uint8))
+            _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+            for x, y, w, h, _ in stats[1:]:
+                # The dilation grew the blob by k-1 pixels in total along each axis; take that back.
+                x, y, w, h = x + (k - 1) / 2, y + (k - 1) / 2, w - (k - 1), h - (k - 1)
+                if not (lo <= max(w, h) <= hi and min(w, h) >= lo * 0.5):
+                    continue
+                if max(w, h) / max(1.0, min(w, h)) > settings.max_aspect:
+                    continue
+                if seen[int(y + h / 2), int(x + w / 2)]:
+                    continue
+                squareness = min(w, h) / max(w, h)
+                found.append((squareness, Box(x, y, x + w, y + h)))
     found.sort(key=lambda item: -item[0])
     return _distinct([box for _, box in found])[: settings.limit]
 

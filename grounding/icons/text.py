@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 
 # Command words, articles and role nouns say how to act, not what the icon shows.
-STOPWORDS = frozenset(["a", "an", "the", "this", "that", "these", "those", "it", "its", "to", "of", "for", "in", "on", "at", "by", "with", "from", "into", "onto", "and", "or", "as", "is", "are", "be", "will", "would", "can", "click", "clicks", "clicking", "press", "pressing", "push", "tap", "hit", "use", "using", "select", "choose", "pick", "open", "show", "toggle", "tick", "untick", "button", "buttons", "icon", "icons", "tool", "tools", "item", "menu", "tab", "sidebar", "panel", "toolbar", "bar", "please", "here", "there", "which", "what", "where", "when", "then", "your", "my", "me", "you", "let", "lets", "via", "currently", "now", "mode", "new"]) - {"new", "open", "show", "toggle", "select", "mode"}  # these name icons too (document-new, ...)
+# (Less the words that name icons too: document-new, document-open, view-show, ...)
+STOPWORDS = frozenset([
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "to", "of", "for", "in", "on", "at", "by",
+    "with", "from", "into", "onto", "and", "or", "as", "is", "are", "be", "will", "would", "can", "click",
+    "clicks", "clicking", "press", "pressing", "push", "tap", "hit", "use", "using", "select", "choose", "pick",
+    "open", "show", "toggle", "tick", "untick", "button", "buttons", "icon", "icons", "tool", "tools", "item",
+    "menu", "tab", "sidebar", "panel", "toolbar", "bar", "please", "here", "there", "which", "what", "where",
+    "when", "then", "your", "my", "me", "you", "let", "lets", "via", "currently", "now", "mode", "new"
+]) - {"mode", "new", "open", "select", "show", "toggle"}
 _WORD = re.compile(r"[a-z]+")
 
 

@@ -9,7 +9,7 @@ from tests.conftest import require_module
 from training.icons.synth import BACKGROUND, generate
 
 torch = require_module("torch", "pip install torch==2.13.0")
-from training.icons.fit import region_loss  # noqa: E402
+from training.icons.net import region_loss  # noqa: E402
 
 
 def ring_tile() -> np.ndarray:
