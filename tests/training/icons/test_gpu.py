@@ -11,6 +11,7 @@ import numpy as np
 from tests.conftest import REPO, require_module
 
 torch = require_module("torch", "pip install torch==2.13.0")
+require_module("onnx", "pip install -e '.[train]'")
 onnxruntime = require_module("onnxruntime", "pip install onnxruntime")
 from grounding.icons.crops import INPUT, normalise  # noqa: E402
 from tests.training.icons.test_fit import tiny_cache, weights  # noqa: E402
