@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +96,35 @@ def prepare(image: Image.Image, instruction: str) -> tuple[Image.Image, str]:
 
 def image_key(image: Image.Image) -> str:
     """A content hash, so caches keyed on it survive re-opening the same screenshot."""
-    digest = hashlib.blake2b(image.tobytes(), digest_size=16)
+    digest = hashlib.blake2b(digest_size=16)
+    # The bytes of `image.tobytes()`, a band of rows at a time: the same digest without a copy of a whole 5K frame.
+    for top in range(0, image.height, 256):
+        digest.update(image.crop((0, top, image.width, min(image.height, top + 256))).tobytes())
     digest.update(f"{image.mode}{image.size}".encode())
     return digest.hexdigest()
 
+
+
+# Successive images may be steps of one live screen, and a grounder may start from a like image it saw before (OCR
+# re-reads only what changed). An evaluation's screenshots are unrelated: a sample's answer must not depend on which
+# samples ran before it, so while one runs (in any thread: the zoom loop has its own), nothing is carried over.
+_unrelated = 0
+_unrelated_lock = threading.Lock()
+
+
+@contextmanager
+def unrelated_images() -> Iterator[None]:
+    """While inside, grounders treat every image as a screen of its own (see `images_may_follow`)."""
+    global _unrelated
+    with _unrelated_lock:
+        _unrelated += 1
+    try:
+        yield
+    finally:
+        with _unrelated_lock:
+            _unrelated -= 1
+
+
+def images_may_follow() -> bool:
+    """Whether a grounder may read an image as a later step of a like one it saw (false during an evaluation)."""
+    return _unrelated == 0

@@ -13,8 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
+from grounding.base import BaseGrounder
 from grounding.errors import OptionError
-from grounding.inputs import prepare
 from grounding.registry import register
 from grounding.types import Grounder, Prediction, Stopwatch, TraceStep
 
@@ -53,7 +53,7 @@ def live_screenshot(image: Image.Image):
     return Screenshot(image, ScreenMap.of_region(region, image.size, layout), "the live screen", live=True)
 
 
-class A11yGrounder:
+class A11yGrounder(BaseGrounder):
     """The element of the live accessibility tree whose name, text or description matches the instruction (role and
     area from the instruction break ties). Options: `min_score` (below: not_found), `deadline_s` (hard limit on a
     walk), `scope` ("active" window's application or the whole "desktop"), `max_nodes`, `call_timeout_s`."""
@@ -104,22 +104,20 @@ class A11yGrounder:
             self._last = (screenshot.hash, snapshot)
         return snapshot, False
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch:
-            image, instruction = prepare(image, instruction)
-            shot = live_screenshot(image)
-            if shot is None:
-                return Prediction.not_found("no live screen behind this image (a11y reads the live desktop)",
-                                            elapsed_s=watch.elapsed, extra={"source": "a11y"})
-            return self.locate_on(shot, instruction)
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        shot = live_screenshot(image)
+        if shot is None:
+            return Prediction.not_found("no live screen behind this image (a11y reads the live desktop)",
+                                        extra={"source": "a11y"})
+        return self.locate_on(shot, instruction)
 
     def locate_on(self, screenshot, instruction: str) -> Prediction:
         with Stopwatch() as watch:
             snapshot, reused = self.look(screenshot)
             matches = rank(snapshot.elements, instruction, screenshot.image.size) if snapshot.elements else []
-        return self.answer(snapshot, matches, watch.elapsed, reused)
+        return self.judge(snapshot, matches, watch.elapsed, reused)
 
-    def answer(self, snapshot: Snapshot, matches: list[Match], elapsed_s: float, reused: bool = False) -> Prediction:
+    def judge(self, snapshot: Snapshot, matches: list[Match], elapsed_s: float, reused: bool = False) -> Prediction:
         """`reused`: the snapshot is the last walk's (same pixels), so `tree_s` was spent on an earlier call."""
         extra: dict[str, Any] = {"source": "a11y", "tree": snapshot.status, "tree_s": round(snapshot.elapsed_s, 4),
                                  "tree_cached": reused}
@@ -146,7 +144,7 @@ def matched(match: Match, snapshot: Snapshot, elapsed_s: float, extra: dict[str,
     )
 
 
-class FusedGrounder:
+class FusedGrounder(BaseGrounder):
     """The tree when it has a confident match, else the vision grounder; the answer's `extra["source"]` says which:
     "a11y", "vision" (the tree had nothing, or nothing that overlaps: a custom-drawn control), "vision+a11y" (vision's
     point lies on a tree control, clicked at that control's centre) or "a11y+vision" (a weak tree match that vision
@@ -161,8 +159,7 @@ class FusedGrounder:
     def warm_up(self) -> None:
         self.tree.warm_up()
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        image, instruction = prepare(image, instruction)
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
         shot = live_screenshot(image)
         if shot is None:
             return self._vision(image, instruction, "no live screen behind this image", None, 0.0)
@@ -175,7 +172,7 @@ class FusedGrounder:
                                     None, watch.elapsed)
             snapshot, reused = self.tree.look(screenshot)
             matches = rank(snapshot.elements, instruction, screenshot.image.size) if snapshot.elements else []
-            tree = self.tree.answer(snapshot, matches, watch.elapsed, reused)
+            tree = self.tree.judge(snapshot, matches, watch.elapsed, reused)
             if tree.found:
                 return tree
             why = snapshot.describe() if not snapshot.usable else f"no confident tree match ({tree.raw})"

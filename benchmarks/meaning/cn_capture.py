@@ -167,7 +167,7 @@ def _app(pid: int, timeout: float = 30.0):
             try:
                 if app is not None and app.get_process_id() in _family(pid) and app.childCount:
                     return app
-            except Exception:
+            except Exception:  # noqa: BLE001 - pyatspi raises several types for a node that went away
                 continue
         time.sleep(0.5)
     return None
@@ -205,7 +205,7 @@ def walk(app) -> tuple[list[dict], list[dict]]:
             role = node.getRoleName()
             states = node.getState()
             showing = states.contains(pyatspi.STATE_SHOWING) and states.contains(pyatspi.STATE_VISIBLE)
-        except Exception:
+        except Exception:  # noqa: BLE001 - pyatspi raises several types for a node that went away
             return
         if not showing and depth > 1:
             return
@@ -214,25 +214,25 @@ def walk(app) -> tuple[list[dict], list[dict]]:
                 ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
                 windows.append({"path": list(path), "role": role,
                                 "bbox": [ext.x, ext.y, ext.x + ext.width, ext.y + ext.height]})
-            except Exception:
+            except Exception:  # noqa: BLE001 - pyatspi raises several types for a node that went away
                 pass
         if role in ROLES and node.name and node.name.strip():
             try:
                 ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
                 box = [ext.x, ext.y, ext.x + ext.width, ext.y + ext.height]
-            except Exception:
+            except Exception:  # noqa: BLE001 - pyatspi raises several types for a node that went away
                 box = None
             if box and ext.width >= 4 and ext.height >= 4 and box[0] >= 0 and box[1] >= 0 \
                     and box[2] <= SIZE[0] and box[3] <= SIZE[1]:
                 found.append({"path": list(path), "role": role, "name": node.name.strip(), "bbox": box})
         try:
             count = min(node.childCount, 500)
-        except Exception:
+        except Exception:  # noqa: BLE001 - pyatspi raises several types for a node that went away
             return
         for i in range(count):
             try:
                 child = node.getChildAtIndex(i)
-            except Exception:
+            except Exception:  # noqa: BLE001 - pyatspi raises several types for a node that went away
                 continue
             if child is not None:
                 visit(child, (*path, i), depth + 1)
@@ -359,7 +359,7 @@ def main() -> int:
                     continue
                 try:
                     print(f"{scene.name}: {capture(scene, work)} paired elements", flush=True)
-                except Exception as exc:  # one app failing must not lose the others
+                except Exception as exc:  # noqa: BLE001 - one app failing must not lose the others
                     print(f"{scene.name}: FAILED {type(exc).__name__}: {exc}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BackendError, GroundingError
-from ..inputs import load_image
+from ..inputs import load_image, unrelated_images
 from ..types import Batching, Grounder, Parallel, Prediction
 from .datasets import Sample
 from .records import Outcome, describe
@@ -118,6 +118,13 @@ def run(grounder: Grounder, todo: Sequence[Sample], workers: int):
 
     threads = [threading.Thread(target=load_images, name="eval-loader", daemon=True)]
     threads += [threading.Thread(target=work, name=f"eval-worker-{i}", daemon=True) for i in range(workers)]
+    # Each screenshot is answered on its own, whatever ran before it (an OCR reading is not carried over from a like
+    # screenshot), so a sample scores the same in a full run, a filtered one or a resumed one.
+    with unrelated_images():
+        yield from _collect(threads, results, workers, stop)
+
+
+def _collect(threads: list[threading.Thread], results: queue.Queue, workers: int, stop: threading.Event):
     for thread in threads:
         thread.start()
     running, failures_in_a_row = workers, 0

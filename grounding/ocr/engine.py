@@ -9,9 +9,10 @@ Model sessions are built once per process, on first use; importing this module d
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,9 +78,14 @@ _lock = threading.Lock()
 _models: tuple[object, object] | None = None
 
 
-def _threads() -> int:
+def threads() -> int:
     # All cores up to 4: the PP-OCR mobile models stop scaling there, and eval runs several locates in threads.
     return max(1, min(4, os.cpu_count() or 1))
+
+
+# Detector runs at once: each already uses `threads()` cores, and a pass at 1920 pixels takes about 370 MB of
+# activations, so more concurrent runs (the zoom loop's tiles, eval workers) only add memory, not speed.
+_detecting = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads()))
 
 
 def models() -> tuple[object, object]:
@@ -88,64 +94,107 @@ def models() -> tuple[object, object]:
     with _lock:
         if _models is None:
             try:
-                from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
-                from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
                 from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH, read_yaml, update_model_path
+
+                from .rapid import Detector, Recognizer
             except ImportError as exc:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
-            detector = TextDetector({**config["Det"], "limit_type": "max", "limit_side_len": 100_000})
-            recogniser = TextRecognizer(config["Rec"])
-            # RapidOCR's sessions spin-wait between ops, which starves other threads and processes on a busy
-            # machine (eval workers, a desktop agent); ours run the same models without spinning.
-            detector.infer.session = _session(config["Det"]["model_path"])
-            recogniser.session.session = _session(config["Rec"]["model_path"])
-            _models = (detector, recogniser)
+            _models = (
+                Detector(config["Det"], _session(config["Det"]["model_path"])),
+                Recognizer(config["Rec"], _session(config["Rec"]["model_path"])),
+            )
         return _models
+
+
+def _malloc_trim() -> Callable[[], object]:
+    """glibc's malloc_trim(0), or a no-op where there is no glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        return functools.partial(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim, 0)
+    except (OSError, AttributeError):
+        return lambda: None
+
+
+_trim = _malloc_trim()
 
 
 def _session(model_path: str):
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = _threads()
+    options.intra_op_num_threads = threads()
     options.inter_op_num_threads = 1
+    # RapidOCR's sessions spin-wait between ops, which starves other threads and processes on a busy machine (eval
+    # workers, a desktop agent); ours run the same models without spinning.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Without the arena each run hands its activations back: a 4K full-size detection would otherwise keep its
+    # peak (over a gigabyte) for the life of the process.
+    options.enable_cpu_mem_arena = False
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def detect(image: Image.Image, max_side: int) -> list[Box]:
+@dataclass(frozen=True)
+class Detection:
+    """Text line boxes in image pixels, and the scale (detector pixels per image pixel, x and y) they were found at."""
+
+    boxes: tuple[Box, ...]
+    scale: tuple[float, float]
+
+
+def detect(image: Image.Image, max_side: int) -> Detection:
     """Text line boxes in `image` pixels, detected on a copy whose longer side is at most `max_side`."""
-    detector, _ = models()
     view, to_image = _downscaled(image, max_side)
-    array = np.asarray(view)[:, :, ::-1]  # the PP-OCR models were trained on BGR
-    boxes, _ = detector(np.ascontiguousarray(array))
-    if boxes is None or len(boxes) == 0:
-        return []
-    out = []
-    for quad in boxes:
+    return _detected(view, to_image, image.size)
+
+
+def detect_in(image: Image.Image, region: Box, scale: tuple[float, float]) -> list[Box]:
+    """Text line boxes inside `region` of `image`, detected at `scale`, the scale of a whole-image `Detection`, so the
+    part of a screen that changed is read as a pass over the whole screen would read it."""
+    x1, y1, x2, y2 = region.clip(*image.size).to_ints()
+    crop = image.crop((x1, y1, x2, y2))
+    size = (max(32, round(crop.width * scale[0] / 32) * 32), max(32, round(crop.height * scale[1] / 32) * 32))
+    view = crop if size == crop.size else crop.resize(size, Image.Resampling.BILINEAR)
+    to_image = Transform.between_sizes(view.size, crop.size).then(Transform.translate(x1, y1))
+    return list(_detected(view, to_image, image.size).boxes)
+
+
+def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> Detection:
+    detector, _ = models()
+    with _detecting:
+        quads = detector(np.asarray(view))
+        # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the heap
+        # of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them back now,
+        # or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
+        _trim()
+    boxes = []
+    for quad in quads:
         xs, ys = quad[:, 0], quad[:, 1]
         box = to_image.apply_box(Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1))
-        out.append(box.clip(*image.size))
-    return out
+        boxes.append(box.clip(*size))
+    width, height = detector.input_size(*view.size)
+    return Detection(tuple(boxes), (width / size[0], height / size[1]))
 
 
 # A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
-# 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size.
+# 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size
+# (which RapidOCR's detector caps at 2000 pixels: see `rapid._DetectorInput`).
 _FEW_LINES = 20
 _SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
 
 
-def find_text(image: Image.Image, max_side: int) -> list[Box]:
+def find_text(image: Image.Image, max_side: int) -> Detection:
     """Text line boxes: one detection pass on a copy at most `max_side` wide, and one at full size when needed."""
-    boxes = detect(image, max_side)
+    found = detect(image, max_side)
     scale = min(1.0, max_side / max(image.size))
     if scale < 1.0:
-        heights = sorted(box.height * scale for box in boxes)
-        if len(boxes) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
-            boxes = detect(image, max(image.size))
-    return boxes
+        heights = sorted(box.height * scale for box in found.boxes)
+        if len(heights) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
+            found = detect(image, max(image.size))
+    return found
 
 
 def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transform]:
@@ -162,16 +211,18 @@ def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transfo
 def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line | None]:
     """Read each box from the full-resolution image: one Line per box, None where nothing legible was read."""
     _, recogniser = models()
-    array = np.asarray(image)[:, :, ::-1]
     out: list[Line | None] = [None] * len(boxes)
-    crops, kept = [], []
-    for i, box in enumerate(boxes):
-        x1, y1, x2, y2 = box.to_ints()
-        if x2 - x1 >= 2 and y2 - y1 >= 2:
-            crops.append(np.ascontiguousarray(array[y1:y2, x1:x2]))
-            kept.append((i, Box(x1, y1, x2, y2)))
-    if not crops:
+    kept = [(i, Box(*box.to_ints())) for i, box in enumerate(boxes)]
+    kept = [(i, box) for i, box in kept if box.width >= 2 and box.height >= 2]
+    if not kept:
         return out
+    # Only the part of the frame the boxes lie in becomes an array (a few lines of a 5K frame, not all of it).
+    left, top, right, bottom = Box.union_of(box for _, box in kept).to_ints()
+    array = np.asarray(image.crop((left, top, right, bottom)))[:, :, ::-1]  # the PP-OCR models were trained on BGR
+    crops = [
+        np.ascontiguousarray(array[int(b.y1) - top : int(b.y2) - top, int(b.x1) - left : int(b.x2) - left])
+        for _, b in kept
+    ]
     results, _ = recogniser(crops, return_word_box=True)
     for (i, box), (text, confidence, info) in zip(kept, results):
         text, centers = _spaced(text, box, info)
@@ -219,13 +270,32 @@ class Screen:
     Recognition costs as much as detection on a busy screen, and most instructions name a label whose width can be
     guessed from its length, so boxes are read when an instruction needs them rather than all at once. Safe to share
     between threads; the image is passed to `read` instead of being kept, so a cache of screens stays small.
+    `scale` is the detection's (`Detection.scale`), so a later screen that differs in a few places can re-detect just
+    those at the same scale (None when unknown: a reading from an older disk cache); `carried` counts the boxes taken
+    over, with their readings, from such an earlier screen (see `changes`).
     """
 
-    def __init__(self, size: tuple[int, int], boxes: Sequence[Box], lines: dict[int, Line | None] | None = None):
+    def __init__(
+        self, size: tuple[int, int], boxes: Sequence[Box], lines: dict[int, Line | None] | None = None,
+        scale: tuple[float, float] | None = None, carried: int = 0,
+    ):
         self.size = size
         self.boxes = tuple(boxes)
+        self.scale = scale
+        self.carried = carried
         self._lines: dict[int, Line | None] = dict(lines or {})
         self._lock = threading.Lock()
+
+    @classmethod
+    def detected(cls, image: Image.Image, max_side: int) -> Screen:
+        """A new screen: its text boxes found (`find_text`), none read yet."""
+        found = find_text(image, max_side)
+        return cls(image.size, found.boxes, scale=found.scale)
+
+    def read_so_far(self) -> dict[int, Line | None]:
+        """Box index -> what was read there (None: nothing legible), for the boxes read so far."""
+        with self._lock:
+            return dict(self._lines)
 
     def unread(self) -> list[int]:
         with self._lock:
@@ -255,10 +325,10 @@ class Screen:
         return Page(self.size, self.lines())
 
     def to_dict(self) -> dict:
-        with self._lock:
-            read = dict(self._lines)
+        read = self.read_so_far()
         return {
             "size": list(self.size),
+            "scale": list(self.scale) if self.scale else None,
             "boxes": [box.to_list() for box in self.boxes],
             "read": {
                 str(i): None if line is None else {
@@ -279,4 +349,5 @@ class Screen:
             )
             for i, line in data["read"].items()
         }
-        return cls(tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines)
+        scale = data.get("scale")
+        return cls(tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines, tuple(scale) if scale else None)

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image
 
+from grounding.base import BaseGrounder
 from grounding.errors import OptionError
-from grounding.inputs import image_key, prepare, to_rgb
-from grounding.types import Prediction, Stopwatch, TraceStep
+from grounding.inputs import image_key, images_may_follow, to_rgb
+from grounding.types import Prediction, TraceStep
 
-from . import engine
-from .cache import ScreenCache, store
+from . import changes, engine
+from .cache import Frames, ScreenCache, store
 from .instruction import parse
 from .match import best_per_place, candidates, fits
 from .rank import Ranked, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
 _CACHE = ScreenCache()
+# The last screenshots read, so the next step of a live session re-reads only what changed on the screen.
+_FRAMES = Frames()
+# Screens being read at once, as many as the cores serve: the zoom loop asks for four tiles together and eval runs
+# workers beside it, and each look at a 5K view holds copies of its frame, while the models already use every core.
+_reading = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // engine.threads()))
 
 
-class OcrGrounder:
+class OcrGrounder(BaseGrounder):
     """Text grounding with RapidOCR (PP-OCR) on the CPU; icons without visible text come back not_found."""
 
     name = "ocr"
@@ -42,21 +51,35 @@ class OcrGrounder:
     def read(self, image: Image.Image) -> engine.Page:
         """The screen's text lines and words with their boxes (cached per image), for reuse by other grounders."""
         image = to_rgb(image)
-        key, screen, _ = self._screen(image)
-        if screen.read(image):
-            store(key, screen)
+        with _reading:
+            key, screen, _ = self._screen(image)
+            if screen.read(image):
+                store(key, screen)
         return engine.Page(screen.size, screen.lines())
 
     def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
         key = f"{image_key(image)}-det{self.det_limit}"
-        screen, cached = _CACHE.get_or_compute(
-            key, lambda: engine.Screen(image.size, engine.find_text(image, self.det_limit))
-        )
+        screen, cached = _CACHE.get_or_compute(key, lambda: self._new_screen(image))
         return key, screen, cached
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch:
-            image, instruction = prepare(image, instruction)
+    def _new_screen(self, image: Image.Image) -> engine.Screen:
+        """The boxes of a screenshot not read before: taken over from a like one where its pixels are the same."""
+        if not images_may_follow():
+            return engine.Screen.detected(image, self.det_limit)
+        pixels = np.asarray(image)
+        screen = None
+        previous = _FRAMES.nearest(pixels, self.det_limit)
+        if previous is not None:
+            changed = changes.changed_regions(previous.pixels, pixels)
+            if changed is not None:
+                screen = changes.reread(previous.screen, image, changed)
+        if screen is None:
+            screen = engine.Screen.detected(image, self.det_limit)
+        _FRAMES.add(pixels, screen, self.det_limit)
+        return screen
+
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        with _reading:
             key, screen, cached = self._screen(image)
             query = parse(instruction)
             # First read only the boxes as wide as the target's label would be; a whole, exact match among them
@@ -75,13 +98,14 @@ class OcrGrounder:
             "area": query.area,
             "ocr_cached": cached,
             "boxes_read": newly,
+            "boxes_carried": screen.carried,
             "candidates": [c.to_dict() for c in places],
         }
         raw = json.dumps({"target": query.target, "matched": places[0].text if places else None})
         step = TraceStep("full", None, raw=raw, note=f"{len(screen.boxes)} text boxes")
         if not ranked or ranked[0].score < self.min_score:
             score = ranked[0].score if ranked else 0.0
-            return Prediction.not_found(raw, score=score, elapsed_s=watch.elapsed, trace=(step,), extra=extra)
+            return Prediction.not_found(raw, score=score, trace=(step,), extra=extra)
         best = ranked[0]
         point = click_point(query, best.candidate, image.size)
         return Prediction(
@@ -89,7 +113,6 @@ class OcrGrounder:
             box=best.candidate.box if best.candidate.box.contains(point) else None,
             score=best.score,
             raw=raw,
-            elapsed_s=watch.elapsed,
             trace=(replace(step, point=point, score=best.score),),
             extra={**extra, "matched": best.candidate.text},
         )

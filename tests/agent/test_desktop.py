@@ -7,7 +7,6 @@ are also tested without any display.
 import json
 import os
 import queue
-import select
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from agent.screen import Monitor, OffScreenError, ScreenMap
 from grounding.errors import OptionError
 from grounding.geometry import Box, Point
 from tests.conftest import REPO, require_module, require_tool
+from tests.desktop_session import start_xvfb
 
 APP = REPO / "tests" / "apps" / "buttons.py"
 SCREEN = (1280, 800)  # deliberately not a default size: proves the layout is read, not assumed
@@ -75,27 +75,15 @@ def test_no_display_is_a_one_line_error(tmp_path):
 
 @pytest.fixture(scope="session")
 def display():
-    exe = require_tool("Xvfb", "xvfb")
+    require_tool("Xvfb", "xvfb")
     require_module("tkinter", "apt-get install python3-tk")
-    read_end, write_end = os.pipe()
-    # -displayfd: Xvfb picks a free display number itself and writes it here once it accepts connections.
-    server = subprocess.Popen(
-        [exe, "-displayfd", str(write_end), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    number = b""
-    while not number.endswith(b"\n") and select.select([read_end], [], [], 20)[0]:
-        chunk = os.read(read_end, 64)
-        if not chunk:
-            break
-        number += chunk
-    if not number.strip().isdigit():
-        server.kill()
-        pytest.fail("Xvfb did not start")
+    try:
+        server, name, read_end = start_xvfb(SCREEN)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     # The read end stays open while the server runs: Xvfb treats a failed write to it as fatal.
     previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number.decode().strip()}"
+    os.environ["DISPLAY"] = name
     yield os.environ["DISPLAY"]
     if previous is None:
         os.environ.pop("DISPLAY", None)

@@ -104,8 +104,8 @@ def test_the_grounder_answers_in_image_pixels_from_a_snapshot():
     retina = ScreenMap.of_region(layout[0].box, (2880, 1800), layout)
     snapshot = Snapshot(tuple(found), "complete", elapsed_s=0.01).in_image(retina.to_screen.inverse(), (2880, 1800))
     grounder = A11yGrounder()
-    hit = grounder.answer(snapshot, rank(snapshot.elements, "the Bold button", (2880, 1800)), 0.01)
+    hit = grounder.judge(snapshot, rank(snapshot.elements, "the Bold button", (2880, 1800)), 0.01)
     assert hit.found and hit.point == Point(248, 216) and hit.extra["source"] == "a11y"
     assert hit.extra["role"] == "AXButton" and hit.score == 1.0
-    miss = grounder.answer(snapshot, rank(snapshot.elements, "the Rocket launcher", (2880, 1800)), 0.01)
+    miss = grounder.judge(snapshot, rank(snapshot.elements, "the Rocket launcher", (2880, 1800)), 0.01)
     assert not miss.found and "a11y tree complete" in miss.raw

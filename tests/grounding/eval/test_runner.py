@@ -308,3 +308,27 @@ def test_other_weights_are_another_configuration(tmp_path):
     assert shipped == fingerprint("offline", {}, True, tmp_path, "weights-a")
     assert shipped != fingerprint("offline", {}, True, tmp_path, "weights-b")
     assert shipped != fingerprint("offline", {}, True, tmp_path)
+
+
+class FollowRecorder(MarkerGrounder):
+    """Notes, on every call (the zoom loop's threads included), whether it may treat an image as a later step."""
+
+    def __init__(self):
+        super().__init__()
+        self.may_follow: list[bool] = []
+
+    def locate(self, image, instruction):
+        from grounding.inputs import images_may_follow
+
+        self.may_follow.append(images_may_follow())
+        return super().locate(image, instruction)
+
+
+def test_an_evaluation_treats_every_screenshot_as_unrelated(dataset_dir):
+    from grounding.inputs import images_may_follow
+
+    root, expected = dataset_dir
+    grounder = FollowRecorder()
+    evaluate(grounder, load_dataset(root), workers=2, progress=False)
+    assert len(grounder.may_follow) == len(expected) and not any(grounder.may_follow)
+    assert images_may_follow()  # and a live session after it may start from the screen before again

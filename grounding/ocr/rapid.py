@@ -1,0 +1,99 @@
+"""RapidOCR's PP-OCR detector and recogniser, run on sessions we create, with a lighter input step for the detector.
+
+RapidOCR's own classes build an ONNX Runtime session in their constructor; we want ours (threads, no spinning, no
+arena), so these subclasses take a ready session instead of building one that would be thrown away. The detector's
+input normalisation goes through a 256-entry table computed by RapidOCR's own arithmetic: the same float32 values,
+without the float64 copies of the whole frame that its `DetPreProcess` makes (a gigabyte on a 5K screen).
+Importing this module imports RapidOCR (and OpenCV); `engine` imports it on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
+from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
+
+
+class _Run:
+    """The callable RapidOCR's classes expect of a session: one input array in, the list of outputs back."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.input = session.get_inputs()[0].name
+
+    def __call__(self, array: np.ndarray) -> list[np.ndarray]:
+        return self.session.run(None, {self.input: array})
+
+
+class _DetectorInput:
+    """RapidOCR's `DetPreProcess` as `TextDetector` sets it up for limit_type "max", RGB in, BGR planes out.
+
+    Whatever limit it is configured with, `TextDetector.get_preprocess` shrinks a frame whose longer side exceeds 2000
+    pixels to 2000 (so a "full-size" pass over a 4K frame looks at it at 2000 pixels); sides round to multiples of 32.
+    """
+
+    LIMIT = 2000
+
+    def __init__(self, mean: list[float], std: list[float]) -> None:
+        levels = np.arange(256, dtype=np.uint8).reshape(1, 256, 1).repeat(3, axis=2)
+        # Exactly DetPreProcess.normalize (float32 scaled, float64 mean and std, cast back to float32 at the end).
+        self.table = ((levels.astype("float32") * (1 / 255.0) - np.array(mean)) / np.array(std)).astype(np.float32)
+
+    def size(self, w: int, h: int) -> tuple[int, int]:
+        """The size the network sees a w x h frame at."""
+        ratio = self.LIMIT / max(h, w) if max(h, w) > self.LIMIT else 1.0
+        return int(round(int(w * ratio) / 32) * 32), int(round(int(h * ratio) / 32) * 32)
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
+        h, w = rgb.shape[:2]
+        size = self.size(w, h)
+        if size[0] <= 0 or size[1] <= 0:
+            return None
+        if size != (w, h):
+            rgb = cv2.resize(rgb, size)
+        out = np.empty((1, 3, size[1], size[0]), np.float32)
+        for channel in range(3):  # BGR planes, as the PP-OCR models were trained
+            out[0, channel] = self.table[0, :, channel][rgb[:, :, 2 - channel]]
+        return out
+
+
+class Detector(TextDetector):
+    """`detector(rgb)` -> the text quadrilaterals (int32 [N, 4, 2]) in the pixels of the RGB array passed in."""
+
+    def __init__(self, config: dict[str, Any], session: Any) -> None:  # not super().__init__: it builds a session
+        self.postprocess_op = DBPostProcess(
+            thresh=config.get("thresh", 0.3),
+            box_thresh=config.get("box_thresh", 0.5),
+            max_candidates=config.get("max_candidates", 1000),
+            unclip_ratio=config.get("unclip_ratio", 1.6),
+            use_dilation=config.get("use_dilation", True),
+            score_mode=config.get("score_mode", "fast"),
+        )
+        self.infer = _Run(session)
+        self.preprocess_op = _DetectorInput(config["mean"], config["std"])
+
+    def get_preprocess(self, max_wh: int) -> _DetectorInput:
+        return self.preprocess_op
+
+    def input_size(self, width: int, height: int) -> tuple[int, int]:
+        return self.preprocess_op.size(width, height)
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        boxes, _ = super().__call__(rgb)
+        return np.zeros((0, 4, 2), np.int32) if boxes is None or len(boxes) == 0 else boxes
+
+
+class Recognizer(TextRecognizer):
+    """RapidOCR's recogniser (BGR crops in, (text, confidence, word columns) out) on the given session."""
+
+    def __init__(self, config: dict[str, Any], session: Any) -> None:  # not super().__init__: it builds a session
+        self.session = _Run(session)
+        characters = session.get_modelmeta().custom_metadata_map["character"].splitlines()
+        self.postprocess_op = CTCLabelDecode(character=characters)
+        self.rec_batch_num = config["rec_batch_num"]
+        self.rec_image_shape = config["rec_img_shape"]
