@@ -275,4 +275,6 @@ def _strip(text: str) -> tuple[str, str | None, bool]:
     if shown:
         role = role or _role_in(text[: shown.start()])
         text = text[shown.end():]
-    return text.strip(" .!?,"), role, shown is not None
+    label = text.strip(" .!?,")
+    # "click the . button" (a calculator's decimal point): the punctuation is the label itself.
+    return label or text.strip(), role, shown is not None

@@ -12,6 +12,7 @@ from grounding.ocr.instruction import parse
         ("click the 'Save' button", "Save", "button", None),
         ("click 'Insert Chart'", "Insert Chart", None, None),
         ("the New icon", "New", "icon", None),
+        ("click the . button", ".", "button", None),  # a calculator's decimal point: punctuation is the label
         ("Go to streamlit.io", "streamlit.io", None, None),
         ("press the Main menu icon", "Main menu", "icon", None),
         ("pick 'Zoom In' in the open menu", "Zoom In", None, "open menu"),
