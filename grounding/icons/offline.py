@@ -7,7 +7,7 @@ the icon search, so words never pose as icons and nothing is read twice.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -93,7 +93,8 @@ class OfflineGrounder:
                   "meaning_s": round(meaning_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0
         best = readings[0].cosine if readings else 0.0
-        if best >= meaning.FLOOR and meaning.score_of(best) > max(icon_score, self.min_icon_score):
+        offered = bool(readings) and best >= meaning.floor_for(instruction, readings[0].piece.text)
+        if offered and meaning.score_of(best) > max(icon_score, self.min_icon_score):
             return _meaning_answer(readings, watch.elapsed, timing)
         return prediction(found, watch.elapsed, self.min_icon_score, **timing,
                           meaning=[r.to_dict() for r in readings[:3]])
