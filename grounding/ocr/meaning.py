@@ -172,7 +172,8 @@ def _names_a_label(instruction: str, query: Query) -> bool:
     A label the literal matcher did not find in the instruction's own script belongs to a control that shows no
     text (a toolbar icon with that tooltip); a text of similar meaning in the same script is another control
     ("Build" for "Compile", "Spacer" for "Sphere": on the dev set every such meaning answer was an icon target's
-    wrong answer; on the paraphrase split, written in lower case or capitalised, the rule takes no right answer). In
+    wrong answer; on the paraphrase split the rule takes no right answer, nor when its instructions' first letters
+    are capitalised, simulated with the same cosines). In
     another script it is the label's translation (打开 for "Open"), so across scripts it stays a candidate."""
     target = query.target
     if query.quoted:
