@@ -93,7 +93,8 @@ class OfflineGrounder:
                   "meaning_s": round(meaning_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0
         best = readings[0].cosine if readings else 0.0
-        if best >= meaning.FLOOR and meaning.score_of(best) > max(icon_score, self.min_icon_score):
+        offered = bool(readings) and best >= meaning.floor_for(instruction, readings[0].piece.text)
+        if offered and meaning.score_of(best) > max(icon_score, self.min_icon_score):
             return _meaning_answer(readings, watch.elapsed, timing)
         return prediction(found, watch.elapsed, self.min_icon_score, **timing,
                           meaning=[r.to_dict() for r in readings[:3]])

@@ -125,3 +125,20 @@ def test_a_text_that_echoes_the_instructions_words_is_no_meaning_match():
     fresh = meaning.nearest("remove the selected cell", lines, (400, 100))
     assert echo[0].piece.text == "Delete Cell" and [r.cosine for r in echo if r.piece.text == "Move Cell Up"] == [-1.0]
     assert fresh[0].piece.text == "Delete Cell" and fresh[0].cosine > meaning.FLOOR
+
+
+def test_echo_is_blind_to_plurals():
+    # "Files" says nothing "refresh the file list" does not: the literal matcher already judged it.
+    lines = [_line("Files", 0), _line("Reload", 30)]
+    found = meaning.nearest("refresh the file list", lines, (400, 100))
+    assert found[0].piece.text == "Reload" and [r.cosine for r in found if r.piece.text == "Files"] == [-1.0]
+
+
+def test_a_named_label_is_sought_across_languages_not_among_synonyms():
+    # "Compile" names a label; "Build" beside it is another control, 编译 is that label in Chinese. A description
+    # still ranks every text, its first word capitalised or not.
+    lines = [_line("Build", 0), _line("编译", 30)]
+    named = meaning.nearest("Compile", lines, (400, 100))
+    assert named[0].piece.text == "编译" and [r.cosine for r in named if r.piece.text == "Build"] == [-1.0]
+    for described in ("translate the source code into a program", "Translate the source code into a program"):
+        assert all(r.cosine > 0 for r in meaning.nearest(described, lines, (400, 100)))
