@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from grounding.base import BaseGrounder
 from grounding.errors import OptionError
 from grounding.geometry import Box
-from grounding.inputs import prepare
 from grounding.ocr.cjk import has_cjk
 from grounding.ocr.instruction import parse
 from grounding.ocr.meaning import english_words
-from grounding.types import Prediction, Stopwatch, TraceStep
+from grounding.types import Prediction, TraceStep
 
 # Similarity -> score, measured on the dev set: the best region was right 18% of the time at similarity 0.1-0.2, 36%
 # at 0.2-0.3, 62% at 0.3-0.4, so the score rises linearly from 0 at 0.05 to 0.75 at 0.45 to track that; an icon answer
@@ -50,7 +50,7 @@ def score_of(similarity: float) -> float:
     return float(np.clip((similarity - LOW) / (HIGH - LOW), 0.0, 1.0)) * ICON_CEILING
 
 
-class IconGrounder:
+class IconGrounder(BaseGrounder):
     """Icons without visible text, matched by what they depict; text on screen is not read (see `offline`)."""
 
     name = "icons"
@@ -115,14 +115,11 @@ class IconGrounder:
         order = np.argsort(-similarity)[: self.candidates]
         return Search(tuple(words), len(boxes), tuple(Match(boxes[i], float(similarity[i])) for i in order))
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch:
-            image, instruction = prepare(image, instruction)
-            found = self.search(image, instruction)
-        return prediction(found, watch.elapsed, self.min_score)
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        return prediction(self.search(image, instruction), self.min_score)
 
 
-def prediction(found: Search, elapsed: float, min_score: float, **extra) -> Prediction:
+def prediction(found: Search, min_score: float, **extra) -> Prediction:
     """The Prediction for an icon search: its best region, or not_found when nothing matched well enough."""
     raw = json.dumps({"words": list(found.words), "best": found.best.to_dict() if found.best else None})
     details = {
@@ -137,7 +134,7 @@ def prediction(found: Search, elapsed: float, min_score: float, **extra) -> Pred
     score = score_of(best.similarity) if best else 0.0
     if best is None or score < min_score:
         step = TraceStep("full", None, raw=raw, score=score, note=note)
-        return Prediction.not_found(raw, score=score, elapsed_s=elapsed, trace=(step,), extra=details)
+        return Prediction.not_found(raw, score=score, trace=(step,), extra=details)
     point = best.box.center
     step = TraceStep("full", None, raw=raw, point=point, score=score, note=note)
-    return Prediction(point=point, box=best.box, score=score, raw=raw, elapsed_s=elapsed, trace=(step,), extra=details)
+    return Prediction(point=point, box=best.box, score=score, raw=raw, trace=(step,), extra=details)

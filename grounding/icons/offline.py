@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
+from grounding.base import BaseGrounder
 from grounding.errors import OptionError
 from grounding.geometry import Box
-from grounding.inputs import prepare
 from grounding.ocr import meaning
 from grounding.ocr.engine import Page
 from grounding.ocr.grounder import OcrGrounder
@@ -39,7 +39,7 @@ def words_on_screen(page: Page) -> list[Box]:
     ]
 
 
-class OfflineGrounder:
+class OfflineGrounder(BaseGrounder):
     name = "offline"
 
     # 0.85: on the dev set every OCR match scoring below it was wrong (without zoom: 8 text and 215 icon targets below
@@ -70,33 +70,31 @@ class OfflineGrounder:
     def revision(self) -> str:
         return self.icons.revision
 
-    def locate(self, image: Image.Image, instruction: str) -> Prediction:
-        with Stopwatch() as watch:
-            image, instruction = prepare(image, instruction)
-            relation = parse_relation(instruction) if self.places else None
-            if relation is not None:
-                placed = self._by_place(image, relation)
-                if placed is not None:
-                    return placed.with_(elapsed_s=watch.elapsed)
-            text = self.text.locate(image, instruction)
-            if text.found:
-                return self._text_answer(image, instruction, text).with_(elapsed_s=watch.elapsed)
-            page = self.text.read(image)
-            with Stopwatch() as icon_watch:
-                found = self.icons.search(image, instruction, exclude=words_on_screen(page))
-            with Stopwatch() as meaning_watch:
-                # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
-                asks_icon = parse(instruction).role == "icon"
-                wanted = self.meaning and not asks_icon
-                readings = meaning.nearest(instruction, page.lines, image.size) if wanted else []
+    def answer(self, image: Image.Image, instruction: str) -> Prediction:
+        relation = parse_relation(instruction) if self.places else None
+        if relation is not None:
+            placed = self._by_place(image, relation)
+            if placed is not None:
+                return placed
+        text = self.text.locate(image, instruction)
+        if text.found:
+            return self._text_answer(image, instruction, text)
+        page = self.text.read(image)
+        with Stopwatch() as icon_watch:
+            found = self.icons.search(image, instruction, exclude=words_on_screen(page))
+        with Stopwatch() as meaning_watch:
+            # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
+            asks_icon = parse(instruction).role == "icon"
+            wanted = self.meaning and not asks_icon
+            readings = meaning.nearest(instruction, page.lines, image.size) if wanted else []
         timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4),
                   "meaning_s": round(meaning_watch.elapsed, 4)}
         icon_score = score_of(found.best.similarity) if found.best else 0.0
         best = readings[0].cosine if readings else 0.0
         offered = bool(readings) and best >= meaning.floor_for(instruction, readings[0].piece.text)
         if offered and meaning.score_of(best) > max(icon_score, self.min_icon_score):
-            return _meaning_answer(readings, watch.elapsed, timing)
-        return prediction(found, watch.elapsed, self.min_icon_score, **timing,
+            return _meaning_answer(readings, timing)
+        return prediction(found, self.min_icon_score, **timing,
                           meaning=[r.to_dict() for r in readings[:3]])
 
     def _by_place(self, image: Image.Image, relation: Relation) -> Prediction | None:
@@ -132,14 +130,14 @@ class OfflineGrounder:
         )
 
 
-def _meaning_answer(readings: list, elapsed: float, timing: dict) -> Prediction:
+def _meaning_answer(readings: list, timing: dict) -> Prediction:
     best = readings[0]
     score = meaning.score_of(best.cosine)
     point = best.piece.box.center
     raw = json.dumps({"meaning": best.piece.text, "cosine": round(best.cosine, 4)}, ensure_ascii=False)
     step = TraceStep("full", None, raw=raw, point=point, score=score, note=f"nearest in meaning: {best.piece.text!r}")
     return Prediction(
-        point=point, box=best.piece.box, score=score, raw=raw, elapsed_s=elapsed, trace=(step,),
+        point=point, box=best.piece.box, score=score, raw=raw, trace=(step,),
         extra={"source": "meaning", "matched": best.piece.text, "meaning": [r.to_dict() for r in readings[:3]],
                **timing},
     )

@@ -112,14 +112,17 @@ def _split_scope(anchor: str) -> tuple[str, str | None]:
     return (found["anchor"], found["scope"]) if found else (anchor, None)
 
 
+# A polite word and one verb may open a Chinese instruction ("请点击...").
+_CJK_VERB = r"^(?:请)?(?:点击|单击|选择|打开|勾选)?"
+
+
 def _parse_cjk(text: str) -> Relation | None:
     sides = "|".join(_CJK_SIDES)
-    found = re.match(rf"^(?:请)?(?:点击|单击|选择|打开|勾选)?(?P<anchor>.+?)(?:的)?(?P<side>{sides})的?(?P<target>.+)$", text)
+    found = re.match(rf"{_CJK_VERB}(?P<anchor>.+?)(?:的)?(?P<side>{sides})的?(?P<target>.+)$", text)
     if found and found["anchor"] and found["target"]:
         return Relation(found["target"].strip(), _CJK_SIDES[found["side"]], _clean(found["anchor"]))
     numbers = "".join(_CJK_NUMBERS)
-    found = re.match(rf"^(?:请)?(?:点击|单击|选择|打开|勾选)?(?:第(?P<n>[{numbers}\d]+)|(?P<last>最后))一?个?(?P<target>.+)$",
-                     text)
+    found = re.match(rf"{_CJK_VERB}(?:第(?P<n>[{numbers}\d]+)|(?P<last>最后))一?个?(?P<target>.+)$", text)
     if found and found["target"]:
         n = found["n"]
         ordinal = -1 if found["last"] else (int(n) if n and n.isdigit() else _CJK_NUMBERS.get(n or "", 0))
