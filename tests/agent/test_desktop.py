@@ -6,10 +6,8 @@ are also tested without any display.
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from agent.screen import Monitor, OffScreenError, ScreenMap
 from grounding.errors import OptionError
 from grounding.geometry import Box, Point
 from tests.conftest import REPO, require_module, require_tool
+from tests.desktop_session import App as SessionApp
 from tests.desktop_session import start_xvfb
 
 APP = REPO / "tests" / "apps" / "buttons.py"
@@ -94,44 +93,21 @@ def display():
     os.close(read_end)
 
 
-class App:
+class App(SessionApp):
     """The Tk test app; its stdout lines are the events it saw."""
 
     def __init__(self, *args, wait_ready=True):
-        self.proc = subprocess.Popen(
+        tk_app = subprocess.Popen(
             [sys.executable, str(APP), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
+        super().__init__(tk_app, APP.name)
         if wait_ready:
             assert self.expect("ready", timeout=20), "the test app did not come up"
 
-    def _pump(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def expect(self, wanted, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while wanted not in self.seen:
-            try:
-                self.seen.append(self.lines.get(timeout=max(0.0, deadline - time.monotonic())))
-            except queue.Empty:
-                return False
-        return True
-
-    def events(self, quiet=1.0):
-        """Everything reported besides 'ready', after `quiet` seconds with nothing new."""
-        while True:
-            try:
-                self.seen.append(self.lines.get(timeout=quiet))
-            except queue.Empty:
-                return [line for line in self.seen if line != "ready"]
-
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -194,7 +170,7 @@ def test_ground_do_clicks_the_named_button(app, tmp_path):
     proc = ground("do", "click Apply", "--yes", "--monitor", "1", "--log", str(log), home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert window.events() == ["pressed Apply"]
-    assert window.proc.wait(timeout=10) == 0
+    assert window.process.wait(timeout=10) == 0
     assert (tmp_path / ".Xauthority").exists()  # created for python-xlib, which refuses to start without one
     [entry] = read_log(log)
     assert entry["instruction"] == "click 'Apply'" and entry["result"] == "done"
@@ -227,7 +203,7 @@ def test_desktop_other_actions_reach_their_widgets(app, desktop):
     # The click lands inside "Search", so the text goes in there: every letter of both words, in their order.
     entry = events[3].removeprefix("typed ")
     assert "hello" in entry and entry.replace("hello", "") == "Search"
-    assert window.proc.poll() is None  # none of these pressed a button
+    assert window.process.poll() is None  # none of these pressed a button
 
 
 def test_dry_run_presses_nothing(app, desktop, tmp_path):
@@ -239,7 +215,7 @@ def test_dry_run_presses_nothing(app, desktop, tmp_path):
     typed = dry.type("oops", into="Search")
     assert (done.result, done.dry_run, typed.result) == ("dry run", True, "dry run")
     assert done.plan.targets[0].found  # it did look: the target was found, only the action was skipped
-    assert window.events(quiet=1.5) == [] and window.proc.poll() is None
+    assert window.events(quiet=1.5) == [] and window.process.poll() is None
     assert pointer() == before
     entries = read_log(log)
     assert [e["action"]["kind"] for e in entries] == ["click", "click", "type"]
