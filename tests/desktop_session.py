@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import queue
-import select
 import shutil
 import signal
 import subprocess
@@ -24,47 +23,9 @@ import threading
 import time
 from pathlib import Path
 
+from agent.a11y.headless import publish_bus_on_display, start_atspi_bus, start_session_bus, start_xvfb
+
 REPO = Path(__file__).resolve().parents[1]
-LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
-SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
-
-
-def start_xvfb(screen: tuple[int, int], extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, int]:
-    """An Xvfb server on a free display; returns (process, ':N', the read end Xvfb must keep open).
-
-    -noreset: by default the server resets when its last client disconnects, which forgets the root window's
-    properties (the AT-SPI bus address) and the RandR monitors set on it."""
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{screen[0]}x{screen[1]}x24", "-nolisten", "tcp",
-         "-noreset", *extra],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    number = b""
-    while not number.endswith(b"\n") and select.select([read_end], [], [], 20)[0]:
-        chunk = os.read(read_end, 64)
-        if not chunk:
-            break
-        number += chunk
-    if not number.strip().isdigit():
-        server.kill()
-        raise RuntimeError("Xvfb did not start")
-    return server, f":{number.decode().strip()}", read_end
-
-
 class App:
     """A started application; for our own test apps, the lines they print are the events they saw."""
 
@@ -149,26 +110,17 @@ class DesktopSession:
     def _start(self) -> None:
         xvfb, display, self._xvfb_fd = start_xvfb(self.screen, self.xvfb_args)
         self.processes.append(xvfb)
-        # A private runtime dir (the AT-SPI socket and any portal mount go there, not into the user's ~/.cache) and a
-        # session bus that activates no services: nothing outlives the session, no desktop portal gets started.
+        # A private runtime dir: the AT-SPI socket and any portal mount go there, not into the user's ~/.cache.
         self._runtime = tempfile.TemporaryDirectory(prefix="screenground-session-")
-        config = Path(self._runtime.name) / "session.conf"
-        config.write_text(SESSION_BUS_CONFIG.format(dir=self._runtime.name))
-        bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bus, address = start_session_bus(Path(self._runtime.name))
         self.processes.append(bus)
-        address = bus.stdout.readline().strip()
-        if not address:
-            raise RuntimeError("dbus-daemon did not start")
         self.env = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": self._runtime.name}
         for key, value in self.env.items():
             self._saved[key] = os.environ.get(key)
             os.environ[key] = value
         if self.monitors:
             set_monitors(self.monitors)
-        os.environ.pop("AT_SPI_BUS_ADDRESS", None)
-        self.processes.append(subprocess.Popen([LAUNCHER, "--launch-immediately"], stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.DEVNULL))
+        self.processes.append(start_atspi_bus())
         self._wait_for_bus()
         self._publish_bus_on_display()
         _restart_walker()  # the walker's worker must see this session's bus and display
@@ -188,25 +140,9 @@ class DesktopSession:
                 time.sleep(0.1)
 
     def _publish_bus_on_display(self) -> None:
-        """Put the AT-SPI bus address on the X root window (AT_SPI_BUS), where at-spi-bus-launcher puts it in a desktop
-        session: Qt 5 reads it there and connects at once. Without it Qt 5.15 learns the address from the session bus
-        only, and its bridge then often connects but never exports its tree (measured: 7 of 12 fresh starts, the
-        app on the accessibility bus with no /org/a11y/atspi/accessible/root object, nothing on stderr). The
-        property lives only as long as the X server does not reset (-noreset), so it is checked, not assumed."""
         from agent.a11y.atspi import bus_address
 
-        address = bus_address(1.0)
-        if self._bus_on_display() == address:
-            return
-        subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", address],
-                       check=True, timeout=10, capture_output=True)
-        if self._bus_on_display() != address:
-            raise RuntimeError("the AT-SPI bus address did not stay on the X root window (did the X server reset?)")
-
-    @staticmethod
-    def _bus_on_display() -> str | None:
-        shown = subprocess.run(["xprop", "-root", "AT_SPI_BUS"], capture_output=True, text=True, timeout=10).stdout
-        return shown.split("=", 1)[1].strip().strip('"') if "=" in shown else None
+        publish_bus_on_display(bus_address(1.0))
 
     def launch(self, argv: list[str], app: str, min_elements: int = 1, env: dict[str, str] | None = None,
                timeout: float = 60.0, ready_line: bool = False, tries: int = 2) -> App:

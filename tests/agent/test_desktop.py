@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.a11y.headless import start_xvfb
 from agent.capture import Screenshot, capture, monitors
 from agent.desktop import Desktop, TargetNotFound
 from agent.executor import Action, ActionError, Executor
@@ -21,7 +22,6 @@ from grounding.errors import OptionError
 from grounding.geometry import Box, Point
 from tests.conftest import REPO, require_module, require_tool
 from tests.desktop_session import App as SessionApp
-from tests.desktop_session import start_xvfb
 
 APP = REPO / "tests" / "apps" / "buttons.py"
 SCREEN = (1280, 800)  # deliberately not a default size: proves the layout is read, not assumed

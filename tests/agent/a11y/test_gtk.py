@@ -7,11 +7,12 @@ import time
 import pytest
 
 from agent.a11y import Limits, Walker, walk
+from agent.a11y.headless import start_xvfb
 from agent.capture import capture, load_screenshot
 from agent.desktop import Desktop
 from grounding.geometry import Box
 from tests.agent.a11y.conftest import SYSTEM_PYTHON, require_desktop_stack, require_gtk
-from tests.desktop_session import DesktopSession, start_xvfb
+from tests.desktop_session import DesktopSession
 
 FORM = ["tests/apps/gtk_form.py"]
 WINDOW = (40, 30)  # where the form puts its window

@@ -9,7 +9,6 @@ pixels. Everything started is a child process, stopped on exit.
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -20,12 +19,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from agent.a11y.headless import publish_bus_on_display, start_atspi_bus, start_session_bus, start_xvfb
 from grounding.geometry import Box
 
 from .apps import App
 from .looks import Look
-
-LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 
 
 @dataclass(frozen=True)
@@ -50,39 +48,16 @@ class Desktop:
         return self
 
     def _start(self) -> None:
-        read_end, write_end = os.pipe()
-        self.processes.append(subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{self.screen[0]}x{self.screen[1]}x24",
-             "-nolisten", "tcp"], pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        os.close(write_end)
-        number = b""
-        while not number.endswith(b"\n") and select.select([read_end], [], [], 30)[0]:
-            chunk = os.read(read_end, 64)
-            if not chunk:
-                break
-            number += chunk
-        os.close(read_end)
-        if not number.strip().isdigit():
-            raise RuntimeError("Xvfb did not start")
+        xvfb, display, self._xvfb_fd = start_xvfb(self.screen)
+        self.processes.append(xvfb)
         # A private runtime dir and a session bus that starts no services (portals, dconf): nothing a harvested
         # application does lands in the user's own files or outlives the desktop.
         self.runtime = Path(tempfile.mkdtemp(prefix="harvest-session-"))
-        config = self.runtime / "session.conf"
-        config.write_text(
-            "<busconfig><type>session</type>"
-            f"<listen>unix:dir={self.runtime}</listen><auth>EXTERNAL</auth>"
-            '<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>'
-            '<allow own="*"/></policy></busconfig>'
-        )
-        bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bus, address = start_session_bus(self.runtime)
         self.processes.append(bus)
-        self.env = {"DISPLAY": f":{number.decode().strip()}", "DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip(),
-                    "XDG_RUNTIME_DIR": str(self.runtime)}
+        self.env = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": str(self.runtime)}
         os.environ.update(self.env)  # the walker's worker and mss inherit the display and the bus
-        os.environ.pop("AT_SPI_BUS_ADDRESS", None)
-        self.processes.append(subprocess.Popen([LAUNCHER, "--launch-immediately"], stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.DEVNULL))
+        self.processes.append(start_atspi_bus())
         from agent.a11y import Walker
 
         self.walker = Walker([sys.executable, "-m", "training.icons.harvest.walk_worker"])
@@ -91,12 +66,9 @@ class Desktop:
             if time.monotonic() > deadline:
                 raise RuntimeError("the AT-SPI bus did not come up")
             time.sleep(0.2)
-        # Where a desktop session publishes the AT-SPI bus: Qt 5 reads it off the root window and connects at once
-        # (asking the session bus instead races with its bridge's registration).
         from agent.a11y.atspi import bus_address
 
-        subprocess.run(["xprop", "-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", bus_address(2.0)],
-                       check=True, timeout=10, capture_output=True)
+        publish_bus_on_display(bus_address(2.0))
 
     def __exit__(self, *exc) -> None:
         if self.walker is not None:
@@ -105,6 +77,8 @@ class Desktop:
             _stop(process)
         if hasattr(self, "runtime"):
             shutil.rmtree(self.runtime, ignore_errors=True)
+        if hasattr(self, "_xvfb_fd"):
+            os.close(self._xvfb_fd)
 
     def _walk(self, region: Box | None = None):
         from agent.a11y import Limits
