@@ -23,6 +23,13 @@ and on one H200 `python -m training.icons.gpu DIR OUT a1 --start start-1 --real 
 `export --checkpoint a1-13538.pt --suffix=-1`. Of the six runs side by side (start 1, 2, 3; real share 0.25, 0.5,
 0.75; peak rate 5e-4, 1.5e-3) only this run's last two checkpoints came back (the machine returns 8 files: the six
 logs and two checkpoints); beside shipped snapshots 2 and 3 it scored best on the held-out applications.
+
+Snapshot 3 was then replaced the same way: `pack --pack-dir DIR --samples 20000 --seed 17` (start-1.pt left out) and on
+one H200 two runs side by side, `python -m training.icons.gpu DIR OUT b2 --start start-2 --real 0.5 --lr 5e-4 --seed 2
+--seconds 165` and `... b3 --start start-3 ... --seed 3 --seconds 165` (86 steps/s each: 11,697 and 11,686 steps),
+then `export --checkpoint b3-11686.pt --suffix=-3`. On the held-out applications a1 + shipped 2 + b3 scored 49.5%,
+a1 + shipped 2 + shipped 3 48.7%, a1 + shipped 2 + b2 49.0%, a1 + b2 + shipped 3 48.1%, a1 + b2 + b3 46.8%: three
+snapshots all trained on the same real crops agree too much, so snapshot 2 stays the synthetic-only one.
 """
 
 from __future__ import annotations
