@@ -17,7 +17,7 @@ import numpy as np
 from grounding.icons.crops import INPUT, normalise
 from grounding.icons.text import content_words
 
-from .net import BATCH, DIM, EXTRA_NEGATIVES, WORD_DIM, batch_loss, encoder, frozen_norm, learning_rate
+from .net import BATCH, DIM, EXTRA_NEGATIVES, WORD_DIM, encoder, learning_rate, train_step
 
 TAG_WEIGHT = 0.5
 
@@ -174,14 +174,8 @@ def fit(cache: Path, *, total_steps: int, seed: int = 0, threads: int = 2, minut
         columns = np.concatenate([present, extra])
         position = {int(name): i for i, name in enumerate(present)}
         target = torch.tensor([position[int(name)] if name >= 0 else len(columns) for name in y])
-        image_net.train()
-        if frozen:
-            frozen_norm(image_net)
-        loss, logits = batch_loss(image_net(x), projection(text_in[columns]), background, log_scale, target,
-                                  len(present))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+        loss, logits = train_step(image_net, projection, background, log_scale, optimiser, x, text_in[columns], target,
+                                  len(present), frozen)
         step += 1
         if step % 100 == 0:
             accuracy = (logits.argmax(1) == target).float().mean().item()

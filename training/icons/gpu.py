@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .net import BATCH, DIM, EXTRA_NEGATIVES, WORD_DIM, batch_loss, encoder, frozen_norm, learning_rate
+from .net import BATCH, DIM, EXTRA_NEGATIVES, WORD_DIM, encoder, learning_rate, train_step
 
 INPUT = 32
 TIMING = (50, 250)  # steps timed, once every process sharing the GPU is running
@@ -127,14 +127,8 @@ def main() -> None:
         extra = torch.randint(len(text_in), (EXTRA_NEGATIVES,), generator=generator, device=device)
         columns = torch.cat([present, extra[~torch.isin(extra, present)]])
         target = torch.where(y >= 0, torch.searchsorted(present, y.clamp(min=0)), len(columns))
-        image_net.train()
-        if frozen:
-            frozen_norm(image_net)
-        loss, logits = batch_loss(image_net(x), projection(text_in[columns]), background, log_scale, target,
-                                  len(present))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+        loss, logits = train_step(image_net, projection, background, log_scale, optimiser, x, text_in[columns], target,
+                                  len(present), frozen)
         step += 1
         if step % 500 == 0:
             accuracy = (logits.argmax(1) == target).float().mean().item()

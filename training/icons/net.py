@@ -70,3 +70,17 @@ def batch_loss(features, text_rows, background, log_scale, target, present: int)
     t = F.normalize(torch.cat([text_rows, background[None]]), dim=1)
     logits = log_scale.exp().clamp(max=100) * z @ t.T
     return F.cross_entropy(logits, target) + REGION_WEIGHT * region_loss(logits, target, present), logits
+
+
+def train_step(image_net, projection, background, log_scale, optimiser, x, text_rows, target, present: int,
+               frozen: bool):
+    """One optimiser step on a batch (see `batch_loss`); `frozen`: the batch norms keep their statistics. Returns the
+    loss and logits."""
+    image_net.train()
+    if frozen:
+        frozen_norm(image_net)
+    loss, logits = batch_loss(image_net(x), projection(text_rows), background, log_scale, target, present)
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    return loss, logits
