@@ -107,13 +107,7 @@ def build(split: str, check_only: bool) -> int:
     if problems or check_only:
         return 1 if problems else 0
     folder = HERE / split
-    annotations = folder / "annotations"
-    annotations.mkdir(parents=True, exist_ok=True)
-    for old in annotations.glob("*.json"):
-        old.unlink()
-    for stem, rows_ in out.items():
-        text = json.dumps(rows_, indent=1, ensure_ascii=False) + "\n"
-        (annotations / f"{stem}.json").write_text(text, encoding="utf-8")
+    write_annotations(folder, out)
     link = folder / "images"
     if not link.is_symlink():
         os.symlink(os.path.relpath(DEV / "images", folder), link)
@@ -267,18 +261,23 @@ def build_cn(check_only: bool) -> int:
             })
     if check_only:
         return 0
-    annotations = folder / "annotations"
-    annotations.mkdir(parents=True, exist_ok=True)
-    for old in annotations.glob("*.json"):
-        old.unlink()
-    for name, rows in out.items():
-        text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
-        (annotations / f"{name}.json").write_text(text, encoding="utf-8")
+    write_annotations(folder, out)
     total = sum(len(rows) for rows in out.values())
     icons = sum(r["ui_type"] == "icon" for rows in out.values() for r in rows)
     print(f"cn: {total} targets ({icons} icons) on {sum(1 for _ in (folder / 'raw').glob('*.json'))} screenshots")
     return 0
 
+
+
+def write_annotations(folder: Path, out: dict[str, list[dict]]) -> None:
+    """A split's annotations/, one file per screenshot, replacing what an earlier build wrote."""
+    annotations = folder / "annotations"
+    annotations.mkdir(parents=True, exist_ok=True)
+    for old in annotations.glob("*.json"):
+        old.unlink()
+    for stem, rows in out.items():
+        text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+        (annotations / f"{stem}.json").write_text(text, encoding="utf-8")
 
 def _holds_icon(box: list, marks) -> bool:
     from grounding.geometry import Box
