@@ -215,3 +215,24 @@ class Transform:
             self.offset_x * other.scale_x + other.offset_x,
             self.offset_y * other.scale_y + other.offset_y,
         )
+
+
+def cover(size: tuple[int, int], side: int, overlap: int, multiple: int = 1) -> list[Box]:
+    """Integer tiles, row-major, no side longer than `side`, that cover a `size` image with neighbours sharing at
+    least `overlap` pixels; tile sides are multiples of `multiple` where the image allows, and all tiles are alike.
+    One tile (the whole image) when it fits."""
+    if side <= overlap or side < multiple:
+        raise ValueError(f"a tile side of {side} cannot overlap by {overlap} in steps of {multiple}")
+    xs, tile_w = _spans(size[0], side, overlap, multiple)
+    ys, tile_h = _spans(size[1], side, overlap, multiple)
+    return [Box(x, y, x + tile_w, y + tile_h) for y in ys for x in xs]
+
+
+def _spans(length: int, side: int, overlap: int, multiple: int) -> tuple[list[int], int]:
+    """Starts and common length of the fewest spans of at most `side` covering [0, length) with `overlap`."""
+    if length <= side:
+        return [0], length
+    count = math.ceil((length - overlap) / (side - overlap))
+    span = math.ceil((length + (count - 1) * overlap) / count)
+    span = min(length, side, math.ceil(span / multiple) * multiple)
+    return [round(i * (length - span) / (count - 1)) for i in range(count)], span

@@ -61,6 +61,9 @@ class Prediction:
     calls: int = 1  # model calls spent, zoom steps included
     tokens: int = 0  # generated + prompt tokens for token models, 0 where it does not apply
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The grounder holds that no closer look can change this answer: a zoom loop neither narrows it (found) nor
+    # searches magnified tiles for it (not found). Grounders that cannot tell leave it False.
+    final: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
@@ -96,6 +99,7 @@ class Prediction:
             "calls": self.calls,
             "tokens": self.tokens,
             "trace": [step.to_dict() for step in self.trace],
+            **({"final": True} if self.final else {}),
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
 

@@ -45,8 +45,8 @@ class OfflineGrounder(BaseGrounder):
     # 0.85: on the dev set every OCR match scoring below it was wrong (without zoom: 8 text and 215 icon targets below
     # 0.8, 9 icon targets in 0.80-0.85, such as "Text Body" for "Text Box" or code's "compile" for Geany's Compile
     # button, while the 23 text matches from 0.85 to 0.95 were all right), so such instructions go to the icon search.
-    # `refine` (the zoom loop with load's setting, on by default) is applied to the text side: ocr's tiling search
-    # finds tiny 4K text and its narrowing re-reads words magnified. The icon search runs only when no text matched;
+    # `refine` (the zoom loop with load's setting, on by default) is applied to the text side: its narrowing re-reads
+    # words magnified where the reading is fuzzy or ambiguous. The icon search runs only when no text matched;
     # matching by meaning (`meaning`, on by default) then competes with it on calibrated scores.
     def __init__(
         self, *, min_text_score: float = 0.85, min_icon_score: float = 0.0, det_limit: int = 1920,

@@ -2,8 +2,8 @@
 
 Screens differ from photos: text is horizontal, crisp and often tiny, and a 4K frame holds hundreds of lines. So we
 skip the orientation classifier, run the detector on a downscaled frame (a 2x-scaled 4K screen's text survives it;
-a 1x one gets a second, full-size pass), and cut the recogniser's crops from the full-resolution frame, so small
-text is still read at its native size.
+a 1x one gets a second pass at its native size, in overlapping tiles the detector takes without shrinking them), and
+cut the recogniser's crops from the full-resolution frame, so small text is still read at its native size.
 Model sessions are built once per process, on first use; importing this module does not import onnxruntime.
 """
 
@@ -19,7 +19,10 @@ import numpy as np
 from PIL import Image
 
 from grounding.errors import BackendError
-from grounding.geometry import Box, Transform
+from grounding.geometry import Box, Transform, cover
+
+# Part of the OCR cache's keys: a reading made by an earlier way of detecting is not reused.
+DETECTION = "tiled"
 
 
 @dataclass(frozen=True)
@@ -162,26 +165,62 @@ def detect_in(image: Image.Image, region: Box, scale: tuple[float, float]) -> li
     return list(_detected(view, to_image, image.size).boxes)
 
 
+# Neighbouring tiles share this many pixels, more than a line of text is tall, so a line cut by one tile's edge lies
+# whole inside its neighbour, or its two pieces overlap and are joined.
+_TILE_OVERLAP = 96
+
+
 def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> Detection:
+    """Line boxes in `view`, mapped to image pixels: in one pass when the detector takes the view without shrinking
+    it, else in overlapping tiles at the view's own size (a detector that shrank a 1x 4K screen would lose its text)."""
     detector, _ = models()
-    with _detecting:
-        quads = detector(np.asarray(view))
-        # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the heap
-        # of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them back now,
-        # or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
-        _trim()
-    boxes = []
-    for quad in quads:
-        xs, ys = quad[:, 0], quad[:, 1]
-        box = to_image.apply_box(Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1))
-        boxes.append(box.clip(*size))
-    width, height = detector.input_size(*view.size)
-    return Detection(tuple(boxes), (width / size[0], height / size[1]))
+    pixels = np.asarray(view)
+    tiles = cover(view.size, detector.max_side, _TILE_OVERLAP, 32)
+    found: list[tuple[int, Box]] = []
+    for index, tile in enumerate(tiles):
+        x1, y1, x2, y2 = tile.to_ints()
+        with _detecting:
+            quads = detector(pixels[y1:y2, x1:x2])
+            # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the
+            # heap of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them
+            # back now, or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
+            _trim()
+        for quad in quads:
+            xs, ys = quad[:, 0] + x1, quad[:, 1] + y1
+            found.append((index, Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1)))
+    boxes = tuple(to_image.apply_box(box).clip(*size) for box in _joined(found))
+    width, height = detector.input_size(*view.size) if len(tiles) == 1 else view.size
+    return Detection(boxes, (width / size[0], height / size[1]))
+
+
+def _joined(found: Sequence[tuple[int, Box]]) -> list[Box]:
+    """Boxes found in overlapping tiles, (tile index, box), with the pieces of one line seen by two tiles joined: two
+    boxes from different tiles that overlap on one row are one line."""
+    parent = list(range(len(found)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (tile_i, a) in enumerate(found):
+        for j in range(i + 1, len(found)):
+            tile_j, b = found[j]
+            if tile_i == tile_j:
+                continue
+            shared = a.intersection(b)
+            if shared is not None and shared.area > 0 and shared.height >= 0.5 * min(a.height, b.height):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[Box]] = {}
+    for i, (_, box) in enumerate(found):
+        groups.setdefault(root(i), []).append(box)
+    return [Box.union_of(group) for group in groups.values()]
 
 
 # A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
 # 1x (a desktop app or an unzoomed page on a 4K monitor): such text vanishes at half size, so look again at full size
-# (which RapidOCR's detector caps at 2000 pixels: see `rapid._DetectorInput`).
+# (in tiles: RapidOCR's detector would shrink a frame over 2000 pixels, see `rapid._DetectorInput`).
 _FEW_LINES = 20
 _SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
 
@@ -200,6 +239,8 @@ def find_text(image: Image.Image, max_side: int) -> Detection:
 def _downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, Transform]:
     # Sides that are multiples of 32 are what the detector's backbone wants; rounding here avoids a second resize.
     scale = min(1.0, max_side / max(image.size))
+    if scale == 1.0 and max(image.size) > models()[0].max_side:
+        return image, Transform.identity()  # detected in tiles at its own size (`_detected`)
     w = max(32, round(image.width * scale / 32) * 32)
     h = max(32, round(image.height * scale / 32) * 32)
     if (w, h) == image.size:

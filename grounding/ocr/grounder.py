@@ -18,7 +18,7 @@ from grounding.types import Prediction, TraceStep
 from . import changes, engine
 from .cache import Frames, ScreenCache, store
 from .instruction import parse
-from .match import best_per_place, candidates, fits
+from .match import best_per_place, candidates, fits, same_place
 from .rank import Ranked, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
@@ -58,7 +58,7 @@ class OcrGrounder(BaseGrounder):
         return engine.Page(screen.size, screen.lines())
 
     def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
-        key = f"{image_key(image)}-det{self.det_limit}"
+        key = f"{image_key(image)}-det{self.det_limit}-{engine.DETECTION}"
         screen, cached = _CACHE.get_or_compute(key, lambda: self._new_screen(image))
         return key, screen, cached
 
@@ -105,7 +105,9 @@ class OcrGrounder(BaseGrounder):
         step = TraceStep("full", None, raw=raw, note=f"{len(screen.boxes)} text boxes")
         if not ranked or ranked[0].score < self.min_score:
             score = ranked[0].score if ranked else 0.0
-            return Prediction.not_found(raw, score=score, trace=(step,), extra=extra)
+            # Every line was detected at a size where it stays legible (small text at its native size, see
+            # `engine.find_text`) and read: magnified tiles of the screen would only read the same lines again.
+            return Prediction.not_found(raw, score=score, trace=(step,), extra=extra, final=True)
         best = ranked[0]
         point = click_point(query, best.candidate, image.size)
         return Prediction(
@@ -115,8 +117,21 @@ class OcrGrounder(BaseGrounder):
             raw=raw,
             trace=(replace(step, point=point, score=best.score),),
             extra={**extra, "matched": best.candidate.text},
+            final=_decisive(best) or _only_exact_reading(best, ranked),
         )
 
 
 def _decisive(best: Ranked) -> bool:
     return best.candidate.similarity >= 1.0 and best.candidate.extra_words == 0
+
+
+def _only_exact_reading(best: Ranked, ranked: list[Ranked]) -> bool:
+    """The best match reads exactly as the target and nothing elsewhere on the screen does, so a magnified re-read
+    around it could only confirm it. (On the dev set, narrowing such matches changed no answer; where the same
+    words stand twice it moved one to the right place.)"""
+    if best.candidate.similarity < 1.0:
+        return False
+    return not any(
+        other.candidate.similarity >= 1.0 and not same_place(other.candidate.box, best.candidate.box)
+        for other in ranked[1:]
+    )

@@ -226,11 +226,14 @@ def best_per_place(found: Iterable[Candidate], limit: int) -> list[Candidate]:
     """The top candidates with overlapping spans collapsed, so the list shows distinct places."""
     kept: list[Candidate] = []
     for candidate in found:
-        if any(
-            candidate.box.intersection(other.box) is not None and candidate.box.iou(other.box) > 0.3 for other in kept
-        ):
+        if any(same_place(candidate.box, other.box) for other in kept):
             continue
         kept.append(candidate)
         if len(kept) >= limit:
             break
     return kept
+
+
+def same_place(a: Box, b: Box) -> bool:
+    """Whether two matched spans are one place on screen (overlapping readings of the same words)."""
+    return a.intersection(b) is not None and a.iou(b) > 0.3

@@ -65,6 +65,8 @@ class _DetectorInput:
 class Detector(TextDetector):
     """`detector(rgb)` -> the text quadrilaterals (int32 [N, 4, 2]) in the pixels of the RGB array passed in."""
 
+    max_side = _DetectorInput.LIMIT // 32 * 32  # the longest side it sees at its own size
+
     def __init__(self, config: dict[str, Any], session: Any) -> None:  # not super().__init__: it builds a session
         self.postprocess_op = DBPostProcess(
             thresh=config.get("thresh", 0.3),

@@ -6,6 +6,8 @@
    `candidates` > 1, magnified overlapping tiles of the screen are looked at too, concurrently.
 2. No hit anywhere: a coarse-to-fine tiling search (`search.py`) with magnified tiles; its best hits go on.
 3. Every hit is narrowed (`narrow.py`): crops around it at rising magnification until the answer converges.
+A grounder that knows a closer look cannot change its first answer says so (`Prediction.final`): that answer is
+neither narrowed nor searched for in tiles.
 4. Several refined hits are merged by score-weighted voting (`aggregate.py`).
 
 Every look is a `TraceStep` (crop in the original pixels, magnification, raw answer, mapped point, score) and the
@@ -104,7 +106,7 @@ class _Run:
         ]
         first, *_ = looks = self._looks(views)
         hits = [seen.hit for seen in looks if seen.hit]
-        if not hits and config.search and first.status in _SEARCHABLE:
+        if not hits and config.search and first.status in _SEARCHABLE and not first.final:
             hits = self._search()
         if not hits:
             return Prediction(

@@ -26,6 +26,7 @@ class Hit:
     crop: Box
     scale: float
     extra: Mapping[str, Any] = field(default_factory=dict)  # the grounder's own details (OCR near misses, ...)
+    final: bool = False  # the grounder's word that a closer look cannot change it (`Prediction.final`)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Look:
     calls: int
     tokens: int
     extra: Mapping[str, Any] = field(default_factory=dict)
+    final: bool = False
 
 
 def look(grounder: Grounder, image: Image.Image, instruction: str, region: Box, scale: float, kind: str) -> Look:
@@ -45,7 +47,7 @@ def look(grounder: Grounder, image: Image.Image, instruction: str, region: Box, 
     if answer.found:
         point = view.box.clamp_point(view.to_parent.apply(answer.point))
         box = view.to_parent.apply_box(answer.box) if answer.box is not None else None
-        hit = Hit(point, box, answer.score, answer.raw, view.box, view.scale, answer.extra)
+        hit = Hit(point, box, answer.score, answer.raw, view.box, view.scale, answer.extra, answer.final)
     step = TraceStep(
         kind=kind,
         crop=view.box,
@@ -55,7 +57,7 @@ def look(grounder: Grounder, image: Image.Image, instruction: str, region: Box, 
         score=answer.score,
         note="" if hit else answer.status.value,
     )
-    return Look(step, answer.status, hit, answer.calls, answer.tokens, answer.extra)
+    return Look(step, answer.status, hit, answer.calls, answer.tokens, answer.extra, answer.final)
 
 
 def fit_scale(region: Box, wanted: float, budget_pixels: float) -> float:

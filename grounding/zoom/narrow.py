@@ -28,10 +28,11 @@ def narrow(
     """Refine `start` for up to `config.steps` looks; stops early on convergence, disagreement or no progress.
 
     A zoomed answer is accepted when its score is not much below the current one (for OCR: the magnified re-read
-    agrees or reads better); a rejected or empty look ends the chain and the last accepted answer stands.
+    agrees or reads better); a rejected or empty look ends the chain and the last accepted answer stands. A hit the
+    grounder called final is not narrowed.
     """
     current, steps, calls, tokens = start, [], 0, 0
-    if config.confident and start.score >= config.confident:
+    if start.final or (config.confident and start.score >= config.confident):
         return Chain(current, (), 0, 0)
     for _ in range(config.steps):
         region = _next_region(image.size, current, config)
@@ -49,7 +50,7 @@ def narrow(
         converged = moved <= config.converge * max(region.width, region.height)
         steps.append(replace(seen.step, note=f"moved {moved:.1f}px" + (", converged" if converged else "")))
         current = hit
-        if converged:
+        if converged or hit.final:
             break
     return Chain(current, tuple(steps), calls, tokens)
 

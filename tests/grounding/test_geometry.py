@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from grounding.geometry import Box, Point, Transform
+from grounding.geometry import Box, Point, Transform, cover
 
 coord = st.floats(min_value=-1e5, max_value=1e5, allow_nan=False, allow_infinity=False)
 positive = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
@@ -196,3 +196,38 @@ def test_box_to_box_maps_corners_onto_corners(src, dst):
     mapped = Transform.box_to_box(src, dst).apply_box(src)
     for got, want in zip(mapped, dst):
         assert got == pytest.approx(want, rel=1e-6, abs=1e-5)
+
+
+# -- cover: the tiles a big image is detected in ----------------------------------------------------------------------
+
+
+@given(
+    st.integers(1, 12000), st.integers(1, 12000), st.integers(200, 3000), st.integers(0, 150),
+    st.sampled_from([1, 8, 32]),
+)
+def test_cover_tiles_cover_every_pixel_overlap_and_stay_within_the_side(width, height, side, overlap, multiple):
+    assume(side > overlap and side >= multiple)
+    tiles = cover((width, height), side, overlap, multiple)
+    assert len({(tile.width, tile.height) for tile in tiles}) == 1  # all alike
+    xs = sorted({(tile.x1, tile.x2) for tile in tiles})
+    ys = sorted({(tile.y1, tile.y2) for tile in tiles})
+    assert len(tiles) == len(xs) * len(ys)
+    for spans, length in ((xs, width), (ys, height)):
+        assert spans[0][0] == 0 and spans[-1][1] == length
+        for start, end in spans:
+            assert 0 <= start < end <= length and end - start <= side
+            if len(spans) > 1:  # the sides of a split image are multiples, unless that would pass `side`
+                assert (end - start) % multiple == 0 or end - start == side
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            assert end - start >= overlap  # neighbours share at least `overlap` pixels, so no gap either
+    if width <= side and height <= side:
+        assert tiles == [Box(0, 0, width, height)]
+
+
+def test_cover_a_4k_screen_in_the_ocr_detectors_tiles():
+    tiles = cover((3840, 2160), 1984, 96, 32)
+    assert [tile.to_list() for tile in tiles] == [
+        [0, 0, 1984, 1152], [1856, 0, 3840, 1152], [0, 1008, 1984, 2160], [1856, 1008, 3840, 2160],
+    ]
+    with pytest.raises(ValueError):
+        cover((3840, 2160), 96, 96)

@@ -80,6 +80,19 @@ def test_absent_text_is_not_found_with_a_low_score(ocr):
     assert prediction.point is None
     assert prediction.score < 0.6
     assert prediction.extra["candidates"]  # the near misses are still shown
+    assert prediction.final  # the whole screen was read at full detail: magnified tiles would read it again
+
+
+def test_only_an_exact_reading_found_once_is_final(ocr):
+    """A zoom loop narrows what is not final: a fuzzy reading, or words that stand in two places."""
+    image = Image.open(WRITER)
+    once = ocr.locate(image, "click 'Edit' in the menu bar")
+    assert once.found and once.final
+    twice = ocr.locate(image, "click 'Operations'")
+    assert twice.found and not twice.final
+    assert sum(candidate["similarity"] == 1.0 for candidate in twice.extra["candidates"]) >= 2
+    fuzzy = ocr.locate(image, "open the Formatt menu")
+    assert fuzzy.found and not fuzzy.final
 
 
 def test_misspelt_label_scores_below_an_exact_one(ocr):

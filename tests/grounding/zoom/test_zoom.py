@@ -193,6 +193,33 @@ def test_without_search_or_magnification_nothing_is_found():
     assert missed.calls == len(missed.trace) > 1
 
 
+class SureDetector(MarkerDetector):
+    """A marker detector that calls every answer final, as OCR does for an exact reading or a fully read screen."""
+
+    def locate(self, image, instruction):
+        return super().locate(image, instruction).with_(final=True)
+
+
+def test_a_final_answer_is_neither_narrowed_nor_searched_for():
+    coarse = screen((3840, 2160), [(2890, 1680, 20)])
+    found = refine(SureDetector(levels=40), {"steps": 3, "converge": 0.0}).locate(coarse, "x")
+    assert found.found and [step.kind for step in found.trace] == ["full"] and found.calls == 1
+    tiny = screen((3840, 2160), [(2500, 700, 8)])  # only the tiling search would find it
+    missed = refine(SureDetector(levels=1000), {"upscale": 2.0}).locate(tiny, "x")
+    assert missed.status is Status.NOT_FOUND and [step.kind for step in missed.trace] == ["full"]
+
+
+def test_a_final_zoomed_answer_ends_the_chain():
+    class SureWhenMagnified(MarkerDetector):
+        def locate(self, image, instruction):
+            answer = super().locate(image, instruction)
+            return answer.with_(final=len(self.sizes) > 1)  # the first look is unsure, the first zoom is not
+
+    image = screen((3840, 2160), [(2890, 1680, 20)])
+    prediction = refine(SureWhenMagnified(levels=40), {"steps": 4, "converge": 0.0}).locate(image, "x")
+    assert [step.kind for step in prediction.trace] == ["full", "zoom"]
+
+
 def test_tiles_cover_the_screen_overlap_and_cascade_finer():
     screen_box = Box(0, 0, 3840, 2160)
     level1, level2 = cascade(screen_box, 2, 768)

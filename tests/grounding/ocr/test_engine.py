@@ -1,0 +1,77 @@
+"""The text detector on real screenshots: a 1x 4K screen is detected at its own size, in tiles, with no line lost
+or cut at a seam."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from grounding.geometry import Box, cover
+from grounding.ocr import engine
+from tests.conftest import REPO
+
+SAMPLES = REPO / "samples"
+INKSCAPE_4K = SAMPLES / "images/inkscape_linux/inkscape_3840x2160_menu_extensions.png"
+WRITER = SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
+
+
+@pytest.fixture(scope="module")
+def inkscape():
+    return Image.open(INKSCAPE_4K).convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def detected(inkscape):
+    return engine.find_text(inkscape, 1920)
+
+
+def test_a_1x_4k_screen_is_detected_at_its_own_size(detected, inkscape):
+    assert detected.scale == (1.0, 1.0)
+    # Every annotated menu item of the sample holds a detected line (its small text vanished at the 2000 px the
+    # detector would shrink the whole frame to).
+    menu = [r for r in json.loads((SAMPLES / "annotations/inkscape_linux.json").read_text()) if r["ui_type"] == "text"]
+    assert len(menu) >= 8
+    for record in menu:
+        item = Box.of(record["bbox"])
+        assert any(box.intersection(item) is not None and item.contains(box.center) for box in detected.boxes), record
+
+
+def test_lines_across_a_seam_are_whole():
+    """A 1080p screenshot pasted into a 4K screen so that its document text straddles the tiles' seams: every line of
+    it is found whole, as a single pass over the 1080p screenshot alone finds it."""
+    writer = Image.open(WRITER).convert("RGB")
+    offset = (1000, 600)
+    screen = Image.new("RGB", (3840, 2160), (214, 214, 214))
+    screen.paste(writer, offset)
+    tiled = engine.detect(screen, 3840)  # the full-size pass `find_text` makes on a 1x screen
+    assert tiled.scale == (1.0, 1.0)
+    detector, _ = engine.models()
+    tiles = cover(screen.size, detector.max_side, engine._TILE_OVERLAP, 32)
+    seams_x = {x for tile in tiles for x in (tile.x1, tile.x2)} - {0, screen.width}  # where a tile cuts a line
+    seams_y = {y for tile in tiles for y in (tile.y1, tile.y2)} - {0, screen.height}
+    crossing = 0
+    for box in engine.detect(writer, 1920).boxes:
+        line = Box(box.x1 + offset[0], box.y1 + offset[1], box.x2 + offset[0], box.y2 + offset[1])
+        across = any(line.x1 < x < line.x2 for x in seams_x) or any(line.y1 < y < line.y2 for y in seams_y)
+        if across and line.width >= 2 * line.height:  # a line of text, not an icon read as a glyph
+            crossing += 1
+            best = max(tiled.boxes, key=lambda found: _covered(line, found))
+            assert _covered(line, best) >= 0.95, (line, best)  # not cut at the seam
+    assert crossing >= 5
+
+
+def test_joining_takes_pieces_from_different_tiles_only():
+    left, right = Box(100, 10, 200, 30), Box(180, 11, 320, 29)  # one line, seen by two tiles
+    below = Box(150, 40, 250, 60)  # the next row
+    assert engine._joined([(0, left), (1, right), (1, below)]) == [Box(100, 10, 320, 30), below]
+    assert engine._joined([(0, left), (0, right)]) == [left, right]  # one tile's own lines stay apart
+
+
+def _covered(line: Box, found: Box) -> float:
+    """The share of `line`'s width that a box on its row covers (0 for a box on another row)."""
+    shared = line.intersection(found)
+    if shared is None or shared.height < 0.5 * line.height:
+        return 0.0
+    return shared.width / line.width
