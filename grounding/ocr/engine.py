@@ -123,7 +123,7 @@ def _glibc():
 
 
 _GLIBC = _glibc()
-_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8
+_M_ARENA_MAX = -8
 
 
 def _trim() -> None:
@@ -132,15 +132,14 @@ def _trim() -> None:
 
 
 def _keep_heaps_small() -> None:
-    """Make glibc give freed memory back. OCR runs in several threads (eval workers, the zoom loop's looks, a desktop
-    agent's steps) and glibc gives each thread a heap of its own that keeps the frames and activations of a screen after
-    they are freed. With two heaps, and blocks of 16 MB or more (frames, the detector's activations) mapped on their
-    own and so returned to the system when freed, a dev-set evaluation peaked at 1473 MB instead of 1705 MB in about
-    the same time; a 1 MB threshold gave 1246 MB but tripled the time spent in the kernel mapping pages (392 s wall
-    instead of 283 s; README, "Speed and memory"). The setting is the process's: it applies to every library in it."""
+    """Two glibc heaps for the whole process. OCR runs in several threads (eval workers, the zoom loop's looks, a
+    desktop agent's steps) and glibc gives each thread a heap of its own, which keeps the frames and activations of a
+    screen after they are freed: with two, a dev-set evaluation peaked at 1552 MB instead of 1705 MB, no slower.
+    (Mapping big blocks on their own as well, M_MMAP_THRESHOLD at 1 or 16 MB, saved 80-300 MB more but made a start-up
+    `ground locate` up to 1.6x slower from the kernel's page mapping: README, "Speed and memory".) The setting is the
+    process's: it applies to every library in it."""
     if _GLIBC is not None:
         _GLIBC.mallopt(_M_ARENA_MAX, 2)
-        _GLIBC.mallopt(_M_MMAP_THRESHOLD, 16 << 20)
 
 
 def _session(model_path: str):
