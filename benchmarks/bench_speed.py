@@ -288,8 +288,8 @@ def evaluation(dataset: Path, label: str) -> tuple[str, dict]:
                                          "--journal", str(Path(tmp) / "journal.jsonl")))
         summary = json.loads(out.strip().splitlines()[-1])
     return (
-        f"{label}: {summary['total']} instructions, accuracy {100 * summary['accuracy']:.1f}%, wall {wall:.0f}s, "
-        f"peak RSS {rss:.0f} MB", {"wall": wall, "rss": rss, **summary}
+        f"{label}: {summary['total']} instructions, accuracy {100 * summary['accuracy']:.1f}%, "
+        f"{summary['errors']} errors, wall {wall:.0f}s, peak RSS {rss:.0f} MB", {"wall": wall, "rss": rss, **summary}
     )
 
 
@@ -312,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live-per-pair", type=int, default=2, help="instructions timed on each changed screen")
     parser.add_argument("--heldout-screens", type=int, default=85)
     args = parser.parse_args(argv)
+    args.dataset = args.dataset.resolve()  # the held-out-sized set links to its images
     wanted = args.only.split(",")
     unknown = sorted(set(wanted) - set(FIGURES))
     if unknown:

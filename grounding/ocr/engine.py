@@ -102,7 +102,6 @@ def models() -> tuple[object, object]:
             except ImportError as exc:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
-            _keep_heaps_small()
             _models = (
                 Detector(config["Det"], _session(config["Det"]["model_path"])),
                 Recognizer(config["Rec"], _session(config["Rec"]["model_path"])),
@@ -140,6 +139,10 @@ def _keep_heaps_small() -> None:
     process's: it applies to every library in it."""
     if _GLIBC is not None:
         _GLIBC.mallopt(_M_ARENA_MAX, 2)
+
+
+# At import, before eval's and the zoom loop's threads start: a thread that already has a heap keeps it.
+_keep_heaps_small()
 
 
 def _session(model_path: str):
@@ -222,13 +225,15 @@ def _joined(found: Sequence[tuple[int, Box]]) -> list[Box]:
             i = parent[i]
         return i
 
-    for i, (tile_i, a) in enumerate(found):
-        for j in range(i + 1, len(found)):
+    by_left = sorted(range(len(found)), key=lambda k: found[k][1].x1)
+    for place, i in enumerate(by_left):
+        tile_i, a = found[i]
+        for j in by_left[place + 1 :]:
             tile_j, b = found[j]
-            if tile_i == tile_j:
-                continue
+            if b.x1 >= a.x2:
+                break  # every later box starts further right
             shared = a.intersection(b)
-            if shared is not None and shared.area > 0 and shared.height >= 0.5 * min(a.height, b.height):
+            if tile_i != tile_j and shared is not None and shared.height >= 0.5 * min(a.height, b.height):
                 parent[root(j)] = root(i)
     groups: dict[int, list[Box]] = {}
     for i, (_, box) in enumerate(found):
