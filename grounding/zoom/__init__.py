@@ -6,9 +6,10 @@
    `candidates` > 1, magnified overlapping tiles of the screen are looked at too, concurrently.
 2. No hit anywhere: a coarse-to-fine tiling search (`search.py`) with magnified tiles; its best hits go on.
 3. Every hit is narrowed (`narrow.py`): crops around it at rising magnification until the answer converges.
-A grounder that knows a closer look cannot change its first answer says so (`Prediction.final`): that answer is
-neither narrowed nor searched for in tiles.
 4. Several refined hits are merged by score-weighted voting (`aggregate.py`).
+
+A grounder that knows a closer look cannot change an answer says so (`Prediction.final`): that answer is neither
+narrowed (step 3) nor searched for in tiles (step 2).
 
 Every look is a `TraceStep` (crop in the original pixels, magnification, raw answer, mapped point, score) and the
 wrapper only uses `locate` and `Prediction`, so it works on any registered grounder.
