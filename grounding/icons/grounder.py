@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from grounding import memory
 from grounding.base import BaseGrounder
 from grounding.errors import OptionError
 from grounding.geometry import Box
@@ -112,6 +113,7 @@ class IconGrounder(BaseGrounder):
         if not boxes:
             return Search(tuple(words), 0, ())
         similarity = model.load().similarity(crops, text)
+        memory.trim()  # the encoder's freed activations, or they stay with the thread's heap
         order = np.argsort(-similarity)[: self.candidates]
         return Search(tuple(words), len(boxes), tuple(Match(boxes[i], float(similarity[i])) for i in order))
 

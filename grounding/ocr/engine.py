@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from grounding import memory
 from grounding.errors import BackendError
 from grounding.geometry import Box, Transform, cover
 
@@ -109,40 +110,8 @@ def models() -> tuple[object, object]:
         return _models
 
 
-def _glibc():
-    """The C library when it is glibc (it has malloc_trim and mallopt), else None (musl, macOS, Windows)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
-    except OSError:
-        return None
-
-
-_GLIBC = _glibc()
-_M_ARENA_MAX = -8
-
-
-def _trim() -> None:
-    if _GLIBC is not None:
-        _GLIBC.malloc_trim(0)
-
-
-def _keep_heaps_small() -> None:
-    """Two glibc heaps for the whole process. OCR runs in several threads (eval workers, the zoom loop's looks, a
-    desktop agent's steps) and glibc gives each thread a heap of its own, which keeps the frames and activations of a
-    screen after they are freed: with two, a dev-set evaluation peaked at 1552 MB instead of 1705 MB, no slower.
-    (Mapping big blocks on their own as well, M_MMAP_THRESHOLD at 1 or 16 MB, saved 80-300 MB more but made a start-up
-    `ground locate` up to 1.6x slower from the kernel's page mapping: README, "Speed and memory".) The setting is the
-    process's: it applies to every library in it."""
-    if _GLIBC is not None:
-        _GLIBC.mallopt(_M_ARENA_MAX, 2)
-
-
 # At import, before eval's and the zoom loop's threads start: a thread that already has a heap keeps it.
-_keep_heaps_small()
+memory.keep_heaps_small()
 
 
 def _session(model_path: str):
@@ -205,7 +174,7 @@ def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> 
             # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the
             # heap of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them
             # back now, or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
-            _trim()
+            memory.trim()
         for quad in quads:
             xs, ys = quad[:, 0] + x1, quad[:, 1] + y1
             found.append((index, Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1)))

@@ -131,6 +131,7 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
     said = _stems(instruction)
     echo = np.array([_echo(p.text, said) for p in found])
     cosine = np.where(echo >= 1.0, -1.0, cosine - ECHO_WEIGHT * echo)
+    cosine = np.where([_says_the_opposite(p.text, instruction) for p in found], -1.0, cosine)
     if not has_cjk(instruction) and _names_a_label(instruction, query):
         cosine = np.where([has_cjk(p.text) for p in found], cosine, -1.0)
     order = np.argsort(-cosine)[:limit]
@@ -164,6 +165,29 @@ def _stems(text: str) -> set[str]:
 def _echo(piece: str, said: set[str]) -> float:
     stems = _stems(piece)
     return len(stems & said) / len(stems) if stems else 0.0
+
+
+# A sentence encoder puts an action next to its opposite ("Move Cell Down" for "move this cell up": cosine 0.62, the
+# dev set's meaning answer), so a text that says the opposite of the instruction is no candidate. Words that also
+# say where a control is ("left", "top", "in", "after") are not listed: "the zoom button in the toolbar" may well
+# want "Zoom Out".
+_OPPOSITES = (
+    ("up", "down"), ("next", "previous"), ("forward", "back"), ("increase", "decrease"), ("expand", "collapse"),
+    ("show", "hide"), ("open", "close"), ("enable", "disable"), ("add", "remove"), ("undo", "redo"),
+    ("start", "stop"), ("lock", "unlock"), ("import", "export"), ("upload", "download"), ("indent", "outdent"),
+    ("promote", "demote"), ("grow", "shrink"), ("maximize", "minimize"), ("ascending", "descending"),
+    ("horizontal", "vertical"), ("bigger", "smaller"), ("next", "prev"),
+)
+
+
+def _says_the_opposite(text: str, instruction: str) -> bool:
+    """Whether `text` holds one word of an opposite pair and the instruction the other, each without its partner."""
+    piece, said = (set(re.findall(r"[a-z]+", t.lower())) for t in (text, instruction))
+    return any(
+        (a in said and b in piece and b not in said and a not in piece)
+        or (b in said and a in piece and a not in said and b not in piece)
+        for a, b in _OPPOSITES
+    )
 
 
 def _names_a_label(instruction: str, query: Query) -> bool:

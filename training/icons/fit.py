@@ -222,7 +222,6 @@ def checkpoint_model(path: Path):
     """A saved training state as a grounding.icons.model.IconModel (torch in place of ONNX Runtime), to score it
     with the probe before exporting it."""
     import torch
-    import torch.nn.functional as F
 
     from grounding.icons.model import IconModel, Snapshot
     from grounding.icons.text import Vocabulary
@@ -239,13 +238,13 @@ def checkpoint_model(path: Path):
             with torch.no_grad():
                 return [net(torch.from_numpy(feeds["crops"])).numpy()]
 
-    background = F.normalize(state["background"].detach(), dim=0).numpy()
-    return IconModel((Snapshot(Session(), Vocabulary(words, vectors), background),))
+    return IconModel((Snapshot(Session(), Vocabulary(words, vectors)),))
 
 
 def export(cache: Path, assets: Path, checkpoint: str = "model.pt", suffix: str = "") -> None:
     """encoder<suffix>.onnx (crops -> unit vectors) and words<suffix>.npz (int8 projected word vectors + the
-    background vector): one snapshot of the model (see grounding/icons/model.py)."""
+    background vector, which only `from_snapshot` reads back): one snapshot of the model (see
+    grounding/icons/model.py)."""
     import torch
     import torch.nn.functional as F
 

@@ -3,7 +3,9 @@
 
 The data sit on the GPU. Each step draws its batch from (seed, step) as fit.py does, so the same seeds repeat a run
 (up to the order in which parallel kernels sum); real crops are moved, scaled, recoloured and inverted a little (a
-harvest has far fewer looks than the synthetic set). The run's length follows the machine's speed: after a short
+harvest has far fewer looks than the synthetic set). With `--same-app` a step's real crops all come from one
+application, its unnamed background among them, so each name must pick its control out of controls drawn in the
+same style, as it must among the regions of one screen at run time. The run's length follows the machine's speed: after a short
 timing, the steps that fit in `seconds` become the schedule's length (printed; `--steps` fixes it instead), and
 checkpoints are saved at each quarter of it under OUT as NAME-<step>.pt (no optimiser: they are for export)."""
 
@@ -56,6 +58,23 @@ def vary(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return x * sign[:, None, None, None]
 
 
+class _ByApp:
+    """Real crops grouped by application: `draw` picks one application (each as likely as its share of the crops)
+    and that many of its crops."""
+
+    def __init__(self, app: torch.Tensor) -> None:
+        self.order = torch.argsort(app, stable=True)
+        self.count = torch.bincount(app)
+        self.start = torch.cumsum(self.count, 0) - self.count
+
+    def draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        device = self.order.device
+        one = torch.randint(len(self.order), (1,), generator=generator, device=device)
+        app = int(torch.searchsorted(self.start, one, right=True)[0]) - 1
+        offsets = torch.randint(int(self.count[app]), (n,), generator=generator, device=device)
+        return self.order[self.start[app] + offsets]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m training.icons.gpu", description=__doc__.split("\n")[0])
     parser.add_argument("pack", type=Path)
@@ -67,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, required=True, help="training time, timing included")
     parser.add_argument("--steps", type=int, help="the schedule's length (else as many as fit in --seconds)")
+    parser.add_argument("--same-app", action="store_true", help="draw each step's real crops from one application")
     args = parser.parse_args()
     clock = time.perf_counter()
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -77,6 +97,7 @@ def main() -> None:
     syn_label = _read(args.pack, "syn_label", torch.int32, device).long()
     real = _read(args.pack, "real", torch.uint8, device).view(-1, INPUT, INPUT, 3)
     real_label = _read(args.pack, "real_label", torch.int32, device).long()
+    by_app = _ByApp(_read(args.pack, "real_app", torch.int32, device).long()) if args.same_app else None
     text_in = _read(args.pack, "text", torch.float16, device).float().view(meta["labels"], WORD_DIM)
     state = torch.load(args.pack / f"{args.start}.pt", weights_only=False, map_location=device)
     image_net = encoder().to(device)
@@ -118,7 +139,10 @@ def main() -> None:
             group["lr"] = learning_rate(step, total if total < 10**9 else 10**5, args.lr)
         generator = torch.Generator(device=device).manual_seed(args.seed * 1_000_003 + step)
         picked = torch.randint(len(syn), (BATCH - real_batch,), generator=generator, device=device)
-        picked_real = torch.randint(len(real), (real_batch,), generator=generator, device=device)
+        if by_app is None:
+            picked_real = torch.randint(len(real), (real_batch,), generator=generator, device=device)
+        else:
+            picked_real = by_app.draw(real_batch, generator)
         x = normalise(syn[picked])
         if real_batch:
             x = torch.cat([x, vary(normalise(real[picked_real]), generator)])

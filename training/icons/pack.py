@@ -17,13 +17,15 @@ def _write(folder: Path, name: str, array: np.ndarray) -> None:
 
 
 def pack(cache: Path, out: Path, synthetic: int, seed: int, starts: dict[str, dict]) -> None:
-    """`synthetic` crops drawn (seed) from data.npz, every labelled or background crop of real.npz, the text inputs
-    of the labels with a known word (renumbered), and `starts` (name -> training state) as torch files."""
+    """`synthetic` crops drawn (seed) from data.npz, every labelled or background crop of real.npz with the index of
+    its application, the text inputs of the labels with a known word (renumbered), and `starts` (name -> training
+    state) as torch files."""
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
     with np.load(cache / "real.npz") as data:
         real_crops, names, tags = data["crops"], [str(n) for n in data["name"]], [str(d) for d in data["description"]]
+        _, real_app = np.unique(data["app"], return_inverse=True)
     inputs, valid, real_label = label_inputs(cache, names, tags)
     renumber = np.where(valid, np.cumsum(valid) - 1, -1)
     with np.load(cache / "data.npz") as data, np.load(cache / "tiles.npz") as tiles:
@@ -38,6 +40,7 @@ def pack(cache: Path, out: Path, synthetic: int, seed: int, starts: dict[str, di
     _write(out, "syn_label", syn_label[keep].astype("<i4"))
     _write(out, "real", real_crops[real_keep])
     _write(out, "real_label", real_label[real_keep].astype("<i4"))
+    _write(out, "real_app", real_app[real_keep].astype("<i4"))
     _write(out, "text", inputs[valid].astype("<f2"))
     for name, state in starts.items():
         torch.save(state, out / f"{name}.pt")

@@ -20,9 +20,9 @@ from training.icons.fit import export, fit, label_inputs  # noqa: E402
 from training.icons.pack import pack  # noqa: E402
 
 
-def train(pack_dir, out, name, seed):
+def train(pack_dir, out, name, seed, *extra):
     subprocess.run([sys.executable, "-m", "training.icons.gpu", str(pack_dir), str(out), name, "--start", "start-0",
-                    "--steps", "4", "--seconds", "600", "--real", "0.25", "--seed", str(seed)],
+                    "--steps", "4", "--seconds", "600", "--real", "0.25", "--seed", str(seed), *extra],
                    cwd=REPO, check=True, capture_output=True)
 
 
@@ -63,3 +63,22 @@ def test_the_gpu_trainer_is_repeatable_and_its_checkpoints_export(tmp_path):
     crops = np.random.default_rng(2).integers(0, 255, (3, INPUT, INPUT, 3)).astype(np.uint8)
     vectors = session.run(None, {"crops": normalise(crops)})[0]
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+
+
+def test_same_app_steps_draw_their_real_crops_from_one_application(tmp_path):
+    cache = tiny_cache(tmp_path)
+    with np.load(cache / "real.npz") as data:
+        real = dict(data)
+    apps = np.array(["editor", "editor", "viewer", "viewer"] * 2)
+    np.savez(cache / "real.npz", **{**real, "app": apps})
+    fit(cache, total_steps=1, seed=0, threads=1, real_share=0.25, out="start.pt")
+    pack(cache, tmp_path / "pack", synthetic=40, seed=0,
+         starts={"start-0": torch.load(cache / "start.pt", weights_only=False)})
+    packed = np.frombuffer(lzma.decompress((tmp_path / "pack" / "real_app.xz").read_bytes()), "<i4")
+    assert list(packed) == [0, 0, 1, 1] * 2
+    by_app = gpu._ByApp(torch.from_numpy(packed.astype(np.int64)))
+    generator = torch.Generator().manual_seed(0)
+    drawn = [set(packed[by_app.draw(6, generator).numpy()]) for _ in range(40)]
+    assert all(len(apps_drawn) == 1 for apps_drawn in drawn) and set().union(*drawn) == {0, 1}
+    train(tmp_path / "pack", tmp_path / "same", "run", 1, "--same-app")
+    assert (tmp_path / "same" / "run-4.pt").is_file()
