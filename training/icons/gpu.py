@@ -5,9 +5,10 @@ The data sit on the GPU. Each step draws its batch from (seed, step) as fit.py d
 (up to the order in which parallel kernels sum); real crops are moved, scaled, recoloured and inverted a little (a
 harvest has far fewer looks than the synthetic set). With `--same-app` a step's real crops all come from one
 application, its unnamed background among them, so each name must pick its control out of controls drawn in the
-same style, as it must among the regions of one screen at run time. The run's length follows the machine's speed: after a short
-timing, the steps that fit in `seconds` become the schedule's length (printed; `--steps` fixes it instead), and
-checkpoints are saved at each quarter of it under OUT as NAME-<step>.pt (no optimiser: they are for export)."""
+same style, as it must among the regions of one screen at run time. The run's length follows the machine's speed:
+after a short timing, the steps that fit in `seconds` become the schedule's length (printed; `--steps` fixes it
+instead), and checkpoints are saved at each quarter of it under OUT as NAME-<step>.pt (no optimiser: they are for
+export)."""
 
 from __future__ import annotations
 
