@@ -236,7 +236,9 @@ def _wait_for_lines(path: Path, count: int, process: subprocess.Popen, timeout: 
 def test_cli_interrupted_then_resumed_equals_uninterrupted(tmp_path, dataset_dir, reference, sig):
     root, expected = dataset_dir
     out = tmp_path / "results.json"
-    args = [root.as_posix(), "--model", "test-marker", "-O", "delay_s=0.1", "--out", str(out), "--workers", "1"]
+    # 0.4 s a sample: the signal must land while samples remain, even when a loaded machine holds the test back for
+    # seconds between seeing the fourth line and sending it (at 0.1 s a run under load once finished first).
+    args = [root.as_posix(), "--model", "test-marker", "-O", "delay_s=0.4", "--out", str(out), "--workers", "1"]
     journal = Path(f"{out}.journal.jsonl")
     process = _ground("eval", *args)
     _wait_for_lines(journal, 4, process)
