@@ -26,7 +26,7 @@ _GLIBC = _glibc()
 
 
 def trim() -> None:
-    """Return the heaps' free blocks (a few milliseconds)."""
+    """Return the heaps' free blocks: a few milliseconds after one detection, about 30 ms after an icon search."""
     if _GLIBC is not None:
         _GLIBC.malloc_trim(0)
 

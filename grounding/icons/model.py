@@ -66,7 +66,7 @@ class IconModel:
 
         Training also learnt a vector where clutter (text strokes, rules, frame corners) embeds. Sending every crop
         nearer to it than to the phrase to the back cost right answers once snapshots had learnt from real controls
-        (`python -m training.icons probe`: 97 -> 100 of the dev set's 239 icon targets without the rule, 306 -> 312
+        (`python -m training.icons probe`: 97 -> 100 of the dev set's 239 icon targets without the rule, 306 -> 311
         of the held-out applications' 620), so it is not used here."""
         words = 0.0
         for snapshot, vectors in zip(self.snapshots, embedded):
