@@ -131,7 +131,8 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
     said = _stems(instruction)
     echo = np.array([_echo(p.text, said) for p in found])
     cosine = np.where(echo >= 1.0, -1.0, cosine - ECHO_WEIGHT * echo)
-    cosine = np.where([_says_the_opposite(p.text, instruction) for p in found], -1.0, cosine)
+    words = _words(instruction)
+    cosine = np.where([_says_the_opposite(_words(p.text), words) for p in found], -1.0, cosine)
     if not has_cjk(instruction) and _names_a_label(instruction, query):
         cosine = np.where([has_cjk(p.text) for p in found], cosine, -1.0)
     order = np.argsort(-cosine)[:limit]
@@ -180,9 +181,13 @@ _OPPOSITES = (
 )
 
 
-def _says_the_opposite(text: str, instruction: str) -> bool:
-    """Whether `text` holds one word of an opposite pair and the instruction the other, each without its partner."""
-    piece, said = (set(re.findall(r"[a-z]+", t.lower())) for t in (text, instruction))
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def _says_the_opposite(piece: set[str], said: set[str]) -> bool:
+    """Whether a text's words (`piece`) hold one word of an opposite pair and the instruction's (`said`) the other,
+    each without its partner."""
     return any(
         (a in said and b in piece and b not in said and a not in piece)
         or (b in said and a in piece and a not in said and b not in piece)
