@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from grounding.errors import BackendError
+from grounding.runtime import Session
 
 from .crops import normalise
 from .text import Vocabulary
@@ -33,13 +34,13 @@ SOFTNESS = 0.1
 
 @dataclass(frozen=True)
 class Snapshot:
-    session: object  # onnxruntime.InferenceSession
+    session: Session
     vocabulary: Vocabulary
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """Unit vectors [N, D] of uint8 crops [N, INPUT, INPUT, 3]."""
         parts = [
-            self.session.run(None, {"crops": normalise(crops[i : i + BATCH])})[0] for i in range(0, len(crops), BATCH)
+            self.session.run({"crops": normalise(crops[i : i + BATCH])})[0] for i in range(0, len(crops), BATCH)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.vocabulary.vectors.shape[1]), np.float32)
 
@@ -97,17 +98,7 @@ def load() -> IconModel:
 
 def snapshot(encoder: Path, words: Path) -> Snapshot:
     """One snapshot from its ONNX encoder and word table."""
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise BackendError(f"the icon grounder needs onnxruntime: {exc}") from None
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
-    options.inter_op_num_threads = 1
-    # Without the arena each run hands its activations back: with it, embedding a busy 4K screen's 1,500 regions
-    # left 354 MB held by the three snapshots for the life of the process, without it 129 MB.
-    options.enable_cpu_mem_arena = False
-    session = onnxruntime.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
+    session = Session(encoder, max(1, min(4, os.cpu_count() or 1)), "the icon grounder")
     return Snapshot(session, Vocabulary.load(words))
 
 

@@ -20,6 +20,7 @@ from PIL import Image
 from grounding import memory
 from grounding.errors import BackendError
 from grounding.geometry import Box, Transform, cover
+from grounding.runtime import Session
 
 # Part of the OCR cache's keys: a reading made by an earlier way of detecting is not reused.
 DETECTION = "tiled"
@@ -104,30 +105,14 @@ def models() -> tuple[object, object]:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
             _models = (
-                Detector(config["Det"], _session(config["Det"]["model_path"])),
-                Recognizer(config["Rec"], _session(config["Rec"]["model_path"])),
+                Detector(config["Det"], Session(config["Det"]["model_path"], threads(), "the ocr grounder")),
+                Recognizer(config["Rec"], Session(config["Rec"]["model_path"], threads(), "the ocr grounder")),
             )
         return _models
 
 
 # At import, before eval's and the zoom loop's threads start: a thread that already has a heap keeps it.
 memory.keep_heaps_small()
-
-
-def _session(model_path: str):
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads()
-    options.inter_op_num_threads = 1
-    # RapidOCR's sessions spin-wait between ops, which starves other threads and processes on a busy machine (eval
-    # workers, a desktop agent); ours run the same models without spinning.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # Without the arena each run hands its activations back: a 4K full-size detection would otherwise keep its
-    # peak (over a gigabyte) for the life of the process.
-    options.enable_cpu_mem_arena = False
-    options.log_severity_level = 3
-    return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 @dataclass(frozen=True)
@@ -256,7 +241,7 @@ def recognize(image: Image.Image, boxes: Sequence[Box]) -> list[Line | None]:
         np.ascontiguousarray(array[int(b.y1) - top : int(b.y2) - top, int(b.x1) - left : int(b.x2) - left])
         for _, b in kept
     ]
-    results, _ = recogniser(crops, return_word_box=True)
+    results = recogniser(crops, return_word_box=True)
     for (i, box), (text, confidence, info) in zip(kept, results):
         text, centers = _spaced(text, box, info)
         lead = len(text) - len(text.lstrip())

@@ -17,9 +17,9 @@ from grounding.types import Prediction, TraceStep
 
 from . import changes, engine
 from .cache import Frames, ScreenCache, store
-from .instruction import parse
+from .instruction import Query, parse
 from .match import best_per_place, candidates, fits, same_place
-from .rank import Ranked, click_point, rank
+from .rank import RAW_WEIGHT, Ranked, best_possible, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
 _CACHE = ScreenCache()
@@ -82,13 +82,7 @@ class OcrGrounder(BaseGrounder):
         with _reading:
             key, screen, cached = self._screen(image)
             query = parse(instruction)
-            # First read only the boxes as wide as the target's label would be; a whole, exact match among them
-            # cannot be beaten by anything in the other boxes, so those stay unread until an instruction needs them.
-            newly = screen.read(image, [i for i in screen.unread() if fits(screen.boxes[i], query.target)])
-            ranked = rank(query, candidates(query.target, screen.lines()), image.size)
-            if not (ranked and _decisive(ranked[0])):
-                newly += screen.read(image)
-                ranked = rank(query, candidates(query.target, screen.lines()), image.size)
+            ranked, newly = _read_until_settled(query, screen, image)
             if newly:
                 store(key, screen)
         places = best_per_place((r.candidate for r in ranked), self.candidates)
@@ -119,6 +113,39 @@ class OcrGrounder(BaseGrounder):
             extra={**extra, "matched": best.candidate.text},
             final=_decisive(best) or _only_exact_reading(best, ranked),
         )
+
+
+# Boxes read before the matches are ranked again: the first batch is one recogniser batch, and each next one is twice
+# as big, so a screen of N boxes is ranked about log2(N) times however it ends.
+_FIRST_BATCH = 6
+
+
+def _read_until_settled(query: Query, screen: engine.Screen, image: Image.Image) -> tuple[list[Ranked], int]:
+    """The matches ranked, after reading the screen's boxes most promising first until no unread box could hold a
+    better one; and how many boxes were newly read.
+
+    Most instructions name a label whose width can be guessed from its length, and many say where it is ("in the menu
+    bar"), so the boxes that could score highest (`rank.best_possible`), and among equals those as wide as the label,
+    are read first. Reading stops at a whole, exact match that no unread box could beat, except by the same-case
+    tie-breaker; else when even that cannot happen; the rest stay unread until an instruction needs them.
+    """
+    size = image.size
+    bound = {i: best_possible(query, screen.boxes[i], size) for i in screen.unread()}
+    unread = sorted(bound, key=lambda i: (
+        -bound[i], not fits(screen.boxes[i], query.target), screen.boxes[i].y1, screen.boxes[i].x1
+    ))
+    ranked = rank(query, candidates(query.target, screen.lines()), size)
+    newly, batch = 0, _FIRST_BATCH
+    while unread and not (ranked and _settled(ranked[0], bound[unread[0]])):
+        newly += screen.read(image, unread[:batch])
+        unread, batch = unread[batch:], 2 * batch
+        ranked = rank(query, candidates(query.target, screen.lines()), size)
+    return ranked, newly
+
+
+def _settled(best: Ranked, best_unread: float) -> bool:
+    margin = RAW_WEIGHT if _decisive(best) else 0.0
+    return best.unclipped + margin >= best_unread
 
 
 def _decisive(best: Ranked) -> bool:

@@ -1,7 +1,7 @@
 """Fuzzy matching of the target words against OCR words and multi-word spans.
 
 Spans may run across neighbouring detector boxes on one row (the detector sometimes cuts a label in two), and every
-span remembers whether it is a whole text line or a piece of a longer one, so the ranker can prefer whole controls.
+span remembers whether it is a whole control's text or a piece of a longer one, so the ranker can prefer whole controls.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from grounding.geometry import Box
 
 from .cjk import drop_mnemonics, width
-from .engine import Line, word_spans
+from .engine import Line, Word, word_spans
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Candidate:
     text: str
     box: Box
     similarity: float  # [0, 1], 1 when the normalised texts are equal
-    extra_words: int  # words of the touched lines outside the span: 0 for a whole control
+    extra_words: int  # words of the touched controls outside the span: 0 for a whole control
     confidence: float  # the OCR's confidence in the words read
 
     def to_dict(self) -> dict:
@@ -124,21 +124,24 @@ _MNEMONIC_WORD = re.compile(r"^[(\uff08][A-Za-z0-9][)\uff09]\W*$")
 
 
 def segments(lines: Sequence[Line], gap: float = CONTROL_GAP) -> list[Segment]:
-    out = []
-    for line in lines:
-        run: list = []
-        for word in line.words:
-            # A keyboard mnemonic closes a label ("搜索(S) 查看(V)" is two menus however close they sit).
-            if run and (word.box.x1 - run[-1].box.x2 > gap * line.box.height or _MNEMONIC_WORD.match(run[-1].text)):
-                out.append(_segment(run, line.confidence))
-                run = []
-            run.append(word)
-        if run:
-            out.append(_segment(run, line.confidence))
-    return out
+    return [_segment(run, line.confidence) for line in lines for run in controls(line, gap)]
 
 
-def _segment(words: list, confidence: float) -> Segment:
+def controls(line: Line, gap: float = CONTROL_GAP) -> list[list[Word]]:
+    """The line's words in runs, one per control."""
+    runs: list[list[Word]] = []
+    for word in line.words:
+        previous = runs[-1][-1] if runs else None
+        # A keyboard mnemonic closes a label ("搜索(S) 查看(V)" is two menus however close they sit).
+        if previous is None or word.box.x1 - previous.box.x2 > gap * line.box.height or _MNEMONIC_WORD.match(
+            previous.text
+        ):
+            runs.append([])
+        runs[-1].append(word)
+    return runs
+
+
+def _segment(words: list[Word], confidence: float) -> Segment:
     return Segment(" ".join(w.text for w in words), Box.union_of(w.box for w in words), confidence)
 
 
@@ -150,9 +153,13 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
     max_words = len(wanted.split()) + slack
     found = []
     for chain in rows(lines):
-        words = [(line.text[a:b], line.span_box(a, b), index)
-                 for index, line in enumerate(chain) for a, b in word_spans(line.text)]
-        sizes = [len(drop_mnemonics(line.text).split()) for line in chain]
+        # Each word with the control it belongs to: a span that is all of its control's words is a whole label,
+        # even when OCR read that control and its neighbours as one line ("Edit" in "File Edit View").
+        words, sizes = [], []
+        for line in chain:
+            for run in controls(line):
+                words += [(word.text, word.box, len(sizes)) for word in run]
+                sizes.append(len(drop_mnemonics(" ".join(word.text for word in run)).split()))
         confidence = min(line.confidence for line in chain)
         for start in range(len(words)):
             for end in range(start + 1, min(len(words), start + max_words) + 1):
@@ -161,7 +168,7 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
                 score = similarity(wanted, normalize(text))
                 if score <= 0.0:
                     continue
-                touched = {index for _, _, index in span}
+                touched = {control for _, _, control in span}
                 found.append(
                     Candidate(
                         text=text,

@@ -20,7 +20,7 @@ _EXTRA_WORD_PENALTY = 0.02
 _MAX_EXTRA = 5
 _HINT_WEIGHT = 0.06
 # Ties between equal normalised texts go to the one that also matches case and punctuation ("Delete" vs "DELETE?").
-_RAW_WEIGHT = 0.02
+RAW_WEIGHT = 0.02
 # "Fill:" is the caption of a field, not the Fill tab or button the instruction names.
 _LABEL_PENALTY = 0.05
 _FIELDS = ("input", "dropdown")
@@ -36,6 +36,7 @@ def _is_label(text: str) -> bool:
 class Ranked:
     candidate: Candidate
     score: float  # in [0, 1]
+    unclipped: float  # what the order was decided on
 
 
 def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ranked]:
@@ -44,14 +45,25 @@ def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ra
     for candidate in found:
         score = candidate.similarity
         score -= _EXTRA_WORD_PENALTY * min(candidate.extra_words, _MAX_EXTRA)
-        score += _RAW_WEIGHT * fuzz.ratio(query.target, candidate.text) / 100
+        score += RAW_WEIGHT * fuzz.ratio(query.target, candidate.text) / 100
         if _is_label(candidate.text) and not _is_label(query.target) and query.role not in _FIELDS:
             score -= _LABEL_PENALTY
         score += _HINT_WEIGHT * place_fit(query, candidate.box, width, height)
         ranked.append((score, candidate))
     # Sort on the unclipped value so the tie-breakers still count between two exact matches; top-left wins last.
     ranked.sort(key=lambda r: (r[0], -r[1].box.y1, -r[1].box.x1), reverse=True)
-    return [Ranked(candidate, min(1.0, max(0.0, score))) for score, candidate in ranked]
+    return [Ranked(candidate, min(1.0, max(0.0, score)), score) for score, candidate in ranked]
+
+
+def best_possible(query: Query, box: Box, size: tuple[int, int]) -> float:
+    """The highest score any candidate read in this box could get (before clipping): an exact, whole, same-case label
+    at the best place the box allows. A span may reach into a neighbour on its row (`match.rows` joins boxes up to
+    1.2 heights apart, half a height higher or lower), so the place is taken over the box grown by that much; a hint
+    is separable in x and y and monotonic in each, so its best lies at a corner."""
+    width, height = size
+    grown = box.expand(1.2 * box.height, 0.5 * box.height)
+    corners = [Box(x, y, x, y) for x in (grown.x1, grown.x2) for y in (grown.y1, grown.y2)]
+    return 1.0 + RAW_WEIGHT + _HINT_WEIGHT * max(place_fit(query, corner, width, height) for corner in corners)
 
 
 def place_fit(query: Query, box: Box, width: int, height: int) -> float:

@@ -1,14 +1,17 @@
 """RapidOCR's PP-OCR detector and recogniser, run on sessions we create, with a lighter input step for the detector.
 
-RapidOCR's own classes build an ONNX Runtime session in their constructor; we want ours (threads, no spinning, no
-arena), so these subclasses take a ready session instead of building one that would be thrown away. The detector's
-input normalisation goes through a 256-entry table computed by RapidOCR's own arithmetic: the same float32 values,
-without the float64 copies of the whole frame that its `DetPreProcess` makes (a gigabyte on a 5K screen).
+RapidOCR's own classes build an ONNX Runtime session in their constructor; we want ours (`grounding.runtime`: threads,
+no spinning, an arena that shrinks after each run), so these subclasses take a ready session instead of building one
+that would be thrown away. The detector's input normalisation goes through a 256-entry table computed by RapidOCR's
+own arithmetic: the same float32 values, without the float64 copies of the whole frame that its `DetPreProcess` makes
+(a gigabyte on a 5K screen).
 Importing this module imports RapidOCR (and OpenCV); `engine` imports it on first use.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import cv2
@@ -18,16 +21,7 @@ from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
 from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
 from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
 
-
-class _Run:
-    """The callable RapidOCR's classes expect of a session: one input array in, the list of outputs back."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-        self.input = session.get_inputs()[0].name
-
-    def __call__(self, array: np.ndarray) -> list[np.ndarray]:
-        return self.session.run(None, {self.input: array})
+from grounding.runtime import Session
 
 
 class _DetectorInput:
@@ -67,7 +61,7 @@ class Detector(TextDetector):
 
     max_side = _DetectorInput.LIMIT // 32 * 32  # the longest side it sees at its own size
 
-    def __init__(self, config: dict[str, Any], session: Any) -> None:  # not super().__init__: it builds a session
+    def __init__(self, config: dict[str, Any], session: Session) -> None:  # not super().__init__: it builds one
         self.postprocess_op = DBPostProcess(
             thresh=config.get("thresh", 0.3),
             box_thresh=config.get("box_thresh", 0.5),
@@ -76,7 +70,7 @@ class Detector(TextDetector):
             use_dilation=config.get("use_dilation", True),
             score_mode=config.get("score_mode", "fast"),
         )
-        self.infer = _Run(session)
+        self.infer = session
         self.preprocess_op = _DetectorInput(config["mean"], config["std"])
 
     def get_preprocess(self, max_wh: int) -> _DetectorInput:
@@ -91,11 +85,37 @@ class Detector(TextDetector):
 
 
 class Recognizer(TextRecognizer):
-    """RapidOCR's recogniser (BGR crops in, (text, confidence, word columns) out) on the given session."""
+    """RapidOCR's recogniser on the given session: `recognizer(bgr crops)` -> (text, confidence, word columns) each.
 
-    def __init__(self, config: dict[str, Any], session: Any) -> None:  # not super().__init__: it builds a session
-        self.session = _Run(session)
-        characters = session.get_modelmeta().custom_metadata_map["character"].splitlines()
+    RapidOCR pads every crop of a batch to the widest crop in it, and the model reads a crop a little differently
+    with more padding beside it, so a box's reading depended on which boxes were read with it ("This data as json,
+    CSV" read as "...Csy" in one company, "...CSV" in another). Here each crop is padded to a width set by its own
+    aspect ratio (the model's 320 pixels, or the next whole multiple of its height), and only crops padded alike
+    share a batch: a box reads the same whatever else is read, whenever it is read.
+    """
+
+    def __init__(self, config: dict[str, Any], session: Session) -> None:  # not super().__init__: it builds one
+        self.session = session
+        characters = session.metadata["character"].splitlines()
         self.postprocess_op = CTCLabelDecode(character=characters)
         self.rec_batch_num = config["rec_batch_num"]
         self.rec_image_shape = config["rec_img_shape"]
+
+    def __call__(self, crops: list[np.ndarray], return_word_box: bool = True) -> list[tuple]:  # type: ignore[override]
+        _, height, width = self.rec_image_shape
+        ratios = [crop.shape[1] / crop.shape[0] for crop in crops]
+        padded = [max(width / height, math.ceil(ratio)) for ratio in ratios]
+        out: list[tuple] = [("", 0.0)] * len(crops)
+        order = sorted(range(len(crops)), key=lambda i: (padded[i], ratios[i]))
+        for ratio, same in itertools.groupby(order, key=padded.__getitem__):
+            alike = list(same)
+            for start in range(0, len(alike), self.rec_batch_num):
+                batch = alike[start : start + self.rec_batch_num]
+                pixels = np.stack([self.resize_norm_img(crops[i], ratio) for i in batch]).astype(np.float32)
+                readings = self.postprocess_op(
+                    self.session(pixels)[0], return_word_box,
+                    wh_ratio_list=[ratios[i] for i in batch], max_wh_ratio=ratio,
+                )
+                for i, reading in zip(batch, readings):
+                    out[i] = reading
+        return out

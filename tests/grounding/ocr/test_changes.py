@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import grounding
 from grounding.geometry import Box, Point
+from grounding.ocr import engine
 from grounding.ocr.changes import CELL, changed_regions
 from tests.conftest import REPO
 
@@ -71,6 +72,29 @@ def test_unchanged_parts_keep_their_reading(ocr):
     page = ocr.read(after)
     assert any("typed" in line.text for line in page.lines)  # the typed text was read, at its place
     assert any("typed" in line.text and line.box.contains(Point(920, 517)) for line in page.lines)
+
+
+def test_a_line_a_change_touches_is_detected_whole_in_one_pass(ocr, monkeypatch):
+    before = screen()
+    ocr.locate(before, "open the Tools menu")
+    after = before.copy()
+    highlighted = (118, 25, 164, 47)  # the Insert menu's title, drawn inverted as when the pointer is over it
+    after.paste(Image.eval(before.crop(highlighted), lambda value: 255 - value), highlighted[:2])
+    detected: list[Box] = []
+
+    def detect_in(image, region, scale):
+        detected.append(region)
+        return real_detect_in(image, region, scale)
+
+    real_detect_in = engine.detect_in
+    monkeypatch.setattr(engine, "detect_in", detect_in)
+    tools = ocr.locate(after, "open the Tools menu")
+    assert tools.extra["boxes_carried"] > 0
+    # The menu bar's line runs far past the change: it is detected whole at once, not found cut and detected again.
+    # (An earlier test's screen, with text typed lower down, may be the reading this one starts from.)
+    assert any(area.x1 <= 5 and area.x2 >= 537 and area.y1 <= 25 and area.y2 >= 47 for area in detected), detected
+    assert not any(a.intersection(b) for i, a in enumerate(detected) for b in detected[i + 1 :]), detected
+    assert tools.found and Box(392, 25, 424, 47).contains(tools.point), tools.point  # Tools, as read before
 
 
 def test_changed_regions_cover_every_changed_pixel():

@@ -15,6 +15,10 @@ import grounding
 from grounding.errors import InstructionError, OptionError
 from grounding.geometry import Box
 from grounding.ocr import engine
+from grounding.ocr.grounder import _read_until_settled
+from grounding.ocr.instruction import parse
+from grounding.ocr.match import candidates
+from grounding.ocr.rank import rank
 from tests.conftest import REPO
 
 SAMPLES = REPO / "samples"
@@ -93,6 +97,29 @@ def test_only_an_exact_reading_found_once_is_final(ocr):
     assert sum(candidate["similarity"] == 1.0 for candidate in twice.extra["candidates"]) >= 2
     fuzzy = ocr.locate(image, "open the Formatt menu")
     assert fuzzy.found and not fuzzy.final
+
+
+@pytest.mark.parametrize(
+    ("instruction", "matched", "most_read"),
+    [
+        ("click 'Edit' in the menu bar", "Edit", 0.25),  # the top of the screen is read first, and settles it
+        ("show the Styles menu", "Styles", 0.5),  # no place said: boxes as wide as "Styles" first
+        ("click the Frobnicate Quuxification button", None, 1.0),  # nothing matches: every box is read
+    ],
+)
+def test_reading_stops_when_no_unread_box_could_match_better(instruction, matched, most_read):
+    image = Image.open(WRITER).convert("RGB")
+    screen = engine.Screen.detected(image, 1920)
+    query = parse(instruction)
+    ranked, read = _read_until_settled(query, screen, image)
+    assert read <= most_read * len(screen.boxes)
+    screen.read(image)
+    everything = rank(query, candidates(query.target, screen.lines()), image.size)
+    if matched is None:
+        assert read == len(screen.boxes) and everything[0].score < 0.6
+    else:
+        assert ranked[0].candidate.text == matched
+        assert ranked[0].candidate == everything[0].candidate  # what reading every box would have answered
 
 
 def test_misspelt_label_scores_below_an_exact_one(ocr):
