@@ -68,7 +68,7 @@ def reread(previous: engine.Screen, image: Image.Image, changed: Sequence[Box]) 
     # A line that changed anywhere is read again whole, so the detector sees all of it from the start (else the area
     # grows to take it in, and is detected a second time).
     lines = [box for box in previous.boxes if any(_shares_pixels(box, region) for region in changed)]
-    areas = _merged([area.expand(PAD).clip(*image.size) for area in (*changed, *lines)])
+    areas = _merged([_around(area, image.size) for area in (*changed, *lines)])
     for _ in range(_GROWTHS):
         if sum(area.area for area in areas) > MAX_REDETECTED * image.width * image.height:
             return None
@@ -126,6 +126,17 @@ def _grown(area: Box, fresh: Sequence[Box], size: tuple[int, int], before: Seque
             line = Box.union_of([box, *(old for old in before if _overlap(old, box))])
             grown = Box.union_of((grown, line.expand(max(PAD, 4 * box.height), PAD)))
     return grown.clip(*size)
+
+
+def _around(area: Box, size: tuple[int, int]) -> Box:
+    """The area with PAD of context, reaching the screen's edge where it comes within PAD of it: a line found there
+    would otherwise touch the area's edge and have it grown (and detected again) by a sliver."""
+    x1, y1, x2, y2 = area.expand(PAD).to_list()
+    width, height = size
+    return Box(
+        0 if x1 < PAD else x1, 0 if y1 < PAD else y1,
+        width if x2 > width - PAD else x2, height if y2 > height - PAD else y2,
+    )
 
 
 def _merged(areas: Sequence[Box]) -> list[Box]:

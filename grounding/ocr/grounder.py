@@ -18,7 +18,7 @@ from grounding.types import Prediction, TraceStep
 from . import changes, engine
 from .cache import Frames, ScreenCache, store
 from .instruction import Query, parse
-from .match import best_per_place, candidates, fits, same_place
+from .match import best_per_place, candidates, misfit, same_place
 from .rank import RAW_WEIGHT, Ranked, best_possible, click_point, rank
 
 # One cache for every OcrGrounder in the process: eval builds one grounder per worker thread.
@@ -115,9 +115,10 @@ class OcrGrounder(BaseGrounder):
         )
 
 
-# Boxes read before the matches are ranked again: the first batch is one recogniser batch, and each next one is twice
-# as big, so a screen of N boxes is ranked about log2(N) times however it ends.
-_FIRST_BATCH = 6
+# Boxes read before the matches are ranked again: a few, then twice as many each time, so a screen that has to be read
+# whole is ranked about log2(N) times, and the last rankings (whose cost grows with the square of the lines read)
+# cost about as much as one over the whole screen.
+_FIRST_BATCH = 3
 
 
 def _read_until_settled(query: Query, screen: engine.Screen, image: Image.Image) -> tuple[list[Ranked], int]:
@@ -125,14 +126,14 @@ def _read_until_settled(query: Query, screen: engine.Screen, image: Image.Image)
     better one; and how many boxes were newly read.
 
     Most instructions name a label whose width can be guessed from its length, and many say where it is ("in the menu
-    bar"), so the boxes that could score highest (`rank.best_possible`), and among equals those as wide as the label,
-    are read first. Reading stops at a whole, exact match that no unread box could beat, except by the same-case
+    bar"), so the boxes that could score highest (`rank.best_possible`) are read first, and among equals those nearest
+    the label's width. Reading stops at a whole, exact match that no unread box could beat, except by the same-case
     tie-breaker; else when even that cannot happen; the rest stay unread until an instruction needs them.
     """
     size = image.size
     bound = {i: best_possible(query, screen.boxes[i], size) for i in screen.unread()}
     unread = sorted(bound, key=lambda i: (
-        -bound[i], not fits(screen.boxes[i], query.target), screen.boxes[i].y1, screen.boxes[i].x1
+        -bound[i], misfit(screen.boxes[i], query.target), screen.boxes[i].y1, screen.boxes[i].x1
     ))
     ranked = rank(query, candidates(query.target, screen.lines()), size)
     newly, batch = 0, _FIRST_BATCH

@@ -6,6 +6,7 @@ span remembers whether it is a whole control's text or a piece of a longer one, 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -56,18 +57,33 @@ def similarity(target: str, text: str) -> float:
     return max(spaced, joined) / 100.0
 
 
-# Detected boxes are about 0.36 line heights wide per character (5-95%: 0.26-0.49 on the dev screens, padding
-# included); a box outside this band cannot show the target as a whole label of its own.
+# Detected boxes are about 0.36 (`_TYPICAL_CHAR_WIDTH`) line heights wide per character (5-95%: 0.26-0.49 on the dev
+# screens, padding included); a box outside this band cannot show the target as a whole label of its own.
 _CHAR_WIDTH = (0.22, 0.65)
+
+
+_TYPICAL_CHAR_WIDTH = 0.36
 
 
 def fits(box: Box, target: str) -> bool:
     """Whether a detected box has about the width the target's text would take at the box's height."""
+    ratio = _char_width(box, target)
+    return ratio is not None and _CHAR_WIDTH[0] <= ratio <= _CHAR_WIDTH[1]
+
+
+def misfit(box: Box, target: str) -> float:
+    """How far a box's width is from the width the target's text would typically take (0: just that; 0.69: twice
+    or half as wide)."""
+    ratio = _char_width(box, target)
+    return math.inf if not ratio else abs(math.log(ratio / _TYPICAL_CHAR_WIDTH))
+
+
+def _char_width(box: Box, target: str) -> float | None:
+    """The box's width per character of the target, in box heights."""
     chars = width(" ".join(target.split()))
     if chars == 0 or box.height <= 0:
-        return False
-    ratio = box.width / (chars * box.height)
-    return _CHAR_WIDTH[0] <= ratio <= _CHAR_WIDTH[1]
+        return None
+    return box.width / (chars * box.height)
 
 
 def rows(lines: Sequence[Line]) -> list[list[Line]]:
