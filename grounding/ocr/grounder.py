@@ -115,10 +115,10 @@ class OcrGrounder(BaseGrounder):
         )
 
 
-# Boxes read before the matches are ranked again: a few, then twice as many each time, so a screen that has to be read
-# whole is ranked about log2(N) times, and the last rankings (whose cost grows with the square of the lines read)
-# cost about as much as one over the whole screen.
-_FIRST_BATCH = 3
+# Boxes read before the matches are ranked again: one, then twice as many each time (the most promising box is often
+# the target: a menu item or tab after a live step), so a screen that has to be read whole is ranked about log2(N)
+# times, and the last rankings cost about as much as one over the whole screen.
+_FIRST_BATCH = 1
 
 
 def _read_until_settled(query: Query, screen: engine.Screen, image: Image.Image) -> tuple[list[Ranked], int]:
