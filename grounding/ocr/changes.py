@@ -4,9 +4,8 @@ Consecutive screenshots of a live desktop differ little (a menu opens, a dialog 
 so a new screen's reading starts from the most alike screen read before (`cache.Frames`). A cheap exact diff finds
 every changed pixel, grouped into regions; each region, with the earlier lines it touches and some context around
 them, is detected again at the old reading's own scale, grown until no line it finds runs out of it; the new boxes
-are read afresh. An old box keeps its
-reading only when not one of its pixels changed and no re-detected line overlaps it, so nothing that changed is ever
-answered from the old reading.
+are read afresh. An old box keeps its reading only when not one of its pixels changed and no re-detected line
+overlaps it, so nothing that changed is ever answered from the old reading.
 """
 
 from __future__ import annotations
@@ -71,8 +70,8 @@ def reread(previous: engine.Screen, image: Image.Image, changed: Sequence[Box]) 
         return None
     # A line that changed anywhere is read again whole, so the detector sees all of it from the start (else the area
     # grows to take it in, and is detected a second time).
-    lines = [box for box in previous.boxes if any(_shares_pixels(box, region) for region in changed)]
-    areas = _merged([_around(area, image.size) for area in (*changed, *lines)])
+    touched = [box for box in previous.boxes if any(_shares_pixels(box, region) for region in changed)]
+    areas = _merged([_around(area, image.size) for area in (*changed, *touched)])
     for _ in range(_GROWTHS):
         if sum(area.area for area in areas) > MAX_REDETECTED * image.width * image.height:
             return None
