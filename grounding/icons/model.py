@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +97,7 @@ def load() -> IconModel:
 
 def snapshot(encoder: Path, words: Path) -> Snapshot:
     """One snapshot from its ONNX encoder and word table."""
-    session = Session(encoder, max(1, min(4, os.cpu_count() or 1)), "the icon grounder")
-    return Snapshot(session, Vocabulary.load(words))
+    return Snapshot(Session(encoder, "the icon grounder"), Vocabulary.load(words))
 
 
 @functools.cache

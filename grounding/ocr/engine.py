@@ -20,7 +20,7 @@ from PIL import Image
 from grounding import memory
 from grounding.errors import BackendError
 from grounding.geometry import Box, Transform, cover
-from grounding.runtime import Session
+from grounding.runtime import Session, threads
 
 # Part of the OCR cache's keys: a reading made by an earlier way of detecting is not reused.
 DETECTION = "tiled"
@@ -82,11 +82,6 @@ _lock = threading.Lock()
 _models: tuple[object, object] | None = None
 
 
-def threads() -> int:
-    # All cores up to 4: the PP-OCR mobile models stop scaling there, and eval runs several locates in threads.
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 # Detector runs at once: each already uses `threads()` cores, and a pass at 1920 pixels takes about 370 MB of
 # activations, so more concurrent runs (the zoom loop's tiles, eval workers) only add memory, not speed.
 _detecting = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads()))
@@ -105,8 +100,8 @@ def models() -> tuple[object, object]:
                 raise BackendError(f"the ocr grounder needs rapidocr-onnxruntime: {exc}") from None
             config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))
             _models = (
-                Detector(config["Det"], Session(config["Det"]["model_path"], threads(), "the ocr grounder")),
-                Recognizer(config["Rec"], Session(config["Rec"]["model_path"], threads(), "the ocr grounder")),
+                Detector(config["Det"], Session(config["Det"]["model_path"], "the ocr grounder")),
+                Recognizer(config["Rec"], Session(config["Rec"]["model_path"], "the ocr grounder")),
             )
         return _models
 

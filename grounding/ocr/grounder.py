@@ -13,6 +13,7 @@ from PIL import Image
 from grounding.base import BaseGrounder
 from grounding.errors import OptionError
 from grounding.inputs import image_key, images_may_follow, to_rgb
+from grounding.runtime import threads
 from grounding.types import Prediction, TraceStep
 
 from . import changes, engine
@@ -27,7 +28,7 @@ _CACHE = ScreenCache()
 _FRAMES = Frames()
 # Screens being read at once, as many as the cores serve: the zoom loop asks for four tiles together and eval runs
 # workers beside it, and each look at a 5K view holds copies of its frame, while the models already use every core.
-_reading = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // engine.threads()))
+_reading = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads()))
 
 
 class OcrGrounder(BaseGrounder):

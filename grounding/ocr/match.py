@@ -61,8 +61,6 @@ def similarity(target: str, text: str) -> float:
 # Detected boxes are about 0.36 (`_TYPICAL_CHAR_WIDTH`) line heights wide per character (5-95%: 0.26-0.49 on the dev
 # screens, padding included); a box outside this band cannot show the target as a whole label of its own.
 _CHAR_WIDTH = (0.22, 0.65)
-
-
 _TYPICAL_CHAR_WIDTH = 0.36
 
 
