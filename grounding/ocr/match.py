@@ -163,6 +163,12 @@ def controls(line: Line, gap: float = CONTROL_GAP) -> list[list[Word]]:
     return runs
 
 
+def _word_count(text: str) -> int:
+    """Words that say something: a bullet, dash or arrow beside a label ("· Apache 2.0") does not make it part of a
+    longer text."""
+    return sum(any(c.isalnum() for c in word) for word in drop_mnemonics(text).split())
+
+
 def _segment(words: list[Word], confidence: float) -> Segment:
     return Segment(" ".join(w.text for w in words), Box.union_of(w.box for w in words), confidence)
 
@@ -181,7 +187,7 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
         for line in chain:
             for run in controls(line):
                 words += [(word.text, word.box, len(sizes)) for word in run]
-                sizes.append(len(drop_mnemonics(" ".join(word.text for word in run)).split()))
+                sizes.append(_word_count(" ".join(word.text for word in run)))
         confidence = min(line.confidence for line in chain)
         for start in range(len(words)):
             for end in range(start + 1, min(len(words), start + max_words) + 1):
@@ -196,7 +202,7 @@ def candidates(target: str, lines: Sequence[Line], slack: int = 2) -> list[Candi
                         text=text,
                         box=Box.union_of(box for _, box, _ in span),
                         similarity=score,
-                        extra_words=max(0, sum(sizes[i] for i in touched) - len(drop_mnemonics(text).split())),
+                        extra_words=max(0, sum(sizes[i] for i in touched) - _word_count(text)),
                         confidence=confidence,
                     )
                 )

@@ -21,9 +21,10 @@ _MAX_EXTRA = 5
 _HINT_WEIGHT = 0.06
 # Ties between equal normalised texts go to the one that also matches case and punctuation ("Delete" vs "DELETE?").
 RAW_WEIGHT = 0.02
-# "Fill:" is the caption of a field, not the Fill tab or button the instruction names.
+# "Fill:" is the caption of a field, not the Fill tab or button the instruction names (unless it asks for a label).
 _LABEL_PENALTY = 0.05
 _FIELDS = ("input", "dropdown")
+_CAPTIONED = (*_FIELDS, "label")
 # How far past a caption's colon its field starts, in caption heights.
 _FIELD_OFFSET = 1.5
 
@@ -46,7 +47,7 @@ def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ra
         score = candidate.similarity
         score -= _EXTRA_WORD_PENALTY * min(candidate.extra_words, _MAX_EXTRA)
         score += RAW_WEIGHT * fuzz.ratio(query.target, candidate.text) / 100
-        if _is_label(candidate.text) and not _is_label(query.target) and query.role not in _FIELDS:
+        if _is_label(candidate.text) and not _is_label(query.target) and query.role not in _CAPTIONED:
             score -= _LABEL_PENALTY
         score += _HINT_WEIGHT * place_fit(query, candidate.box, width, height)
         ranked.append((score, candidate))
