@@ -65,15 +65,20 @@ def changed_regions(old: np.ndarray, new: np.ndarray) -> list[Box] | None:
 def reread(previous: engine.Screen, image: Image.Image, changed: Sequence[Box]) -> engine.Screen | None:
     """A reading of `image` made of `previous`'s boxes outside the changed regions (with what was read in them) and
     boxes detected afresh around the changes (unread); None when that cannot be done exactly (no scale known, or a
-    re-detected line keeps running out of its region) or is not worth it (too much of the screen to detect again)."""
+    re-detected line keeps running out of its region, or a change lies where a tile of the earlier screen was never
+    detected) or is not worth it (too much of the screen to detect again). Tiles never detected stay so: they will be
+    detected on the new screen when needed."""
     if previous.scale is None or previous.size != image.size:
         return None
     # A line that changed anywhere is read again whole, so the detector sees all of it from the start (else the area
     # grows to take it in, and is detected a second time).
     touched = [box for box in previous.boxes if any(_shares_pixels(box, region) for region in changed)]
     areas = _merged([_around(area, image.size) for area in (*changed, *touched)])
+    undetected = list(previous.waiting().values())
     for _ in range(_GROWTHS):
         if sum(area.area for area in areas) > MAX_REDETECTED * image.width * image.height:
+            return None
+        if any(area.intersection(region) is not None for area in areas for region in undetected):
             return None
         found = [box for area in areas for box in engine.detect_in(image, area, previous.scale)]
         fresh, stale = _replaced(previous.boxes, found, changed)
@@ -92,7 +97,10 @@ def reread(previous: engine.Screen, image: Image.Image, changed: Sequence[Box]) 
         if index in read:
             lines[len(kept)] = read[index]
         kept.append(box)
-    return engine.Screen(image.size, kept + fresh, lines, previous.scale, carried=len(kept))
+    return engine.Screen(
+        image.size, kept + fresh, lines, previous.scale, carried=len(kept), pending=previous.pending,
+        pieces=previous.pieces,
+    )
 
 
 def _replaced(before: Sequence[Box], found: Sequence[Box], changed: Sequence[Box]) -> tuple[list[Box], set[int]]:

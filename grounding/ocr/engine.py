@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,10 +112,15 @@ memory.keep_heaps_small()
 
 @dataclass(frozen=True)
 class Detection:
-    """Text line boxes in image pixels, and the scale (detector pixels per image pixel, x and y) they were found at."""
+    """Text line boxes in image pixels, and the scale (detector pixels per image pixel, x and y) they were found at.
+
+    `pending`: tiles of the image, at its own size, still to be detected (`find_text(lazy=True)`); `boxes` then holds
+    none of their text.
+    """
 
     boxes: tuple[Box, ...]
     scale: tuple[float, float]
+    pending: tuple[Box, ...] = ()
 
 
 def detect(image: Image.Image, max_side: int) -> Detection:
@@ -135,9 +140,9 @@ def detect_in(image: Image.Image, region: Box, scale: tuple[float, float]) -> li
     return list(_detected(view, to_image, image.size).boxes)
 
 
-# Neighbouring tiles share this many pixels, more than a line of text is tall, so a line cut by one tile's edge lies
-# whole inside its neighbour, or its two pieces overlap and are joined.
-_TILE_OVERLAP = 96
+# Taller than any line of text a screen shows. Neighbouring tiles share this many pixels, so a line cut by one tile's
+# edge lies whole inside its neighbour, or its two pieces overlap and are joined.
+TALLEST_LINE = 96
 
 
 def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> Detection:
@@ -145,27 +150,37 @@ def _detected(view: Image.Image, to_image: Transform, size: tuple[int, int]) -> 
     it, else in overlapping tiles at the view's own size (a detector that shrank a 1x 4K screen would lose its text)."""
     detector, _ = models()
     pixels = np.asarray(view)
-    tiles = cover(view.size, detector.max_side, _TILE_OVERLAP, 32)
-    found: list[tuple[int, Box]] = []
-    for index, tile in enumerate(tiles):
-        x1, y1, x2, y2 = tile.to_ints()
-        with _detecting:
-            quads = detector(pixels[y1:y2, x1:x2])
-            # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the
-            # heap of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them
-            # back now, or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
-            memory.trim()
-        for quad in quads:
-            xs, ys = quad[:, 0] + x1, quad[:, 1] + y1
-            found.append((index, Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1)))
-    boxes = tuple(to_image.apply_box(box).clip(*size) for box in _joined(found))
+    tiles = full_size_tiles(view.size)
+    found = [(index, box) for index, tile in enumerate(tiles) for box in _in_tile(pixels, tile)]
+    boxes = tuple(to_image.apply_box(_line_box(line)).clip(*size) for line in _joined(found))
     width, height = detector.input_size(*view.size) if len(tiles) == 1 else view.size
     return Detection(boxes, (width / size[0], height / size[1]))
 
 
-def _joined(found: Sequence[tuple[int, Box]]) -> list[Box]:
-    """Boxes found in overlapping tiles, (tile index, box), with the pieces of one line seen by two tiles joined: two
-    boxes from different tiles that overlap on one row are one line."""
+def full_size_tiles(size: tuple[int, int]) -> list[Box]:
+    """The tiles an image of this size is detected in at its own size (one when the detector takes it whole)."""
+    return cover(size, models()[0].max_side, TALLEST_LINE, 32)
+
+
+def _in_tile(pixels: np.ndarray, tile: Box) -> list[Box]:
+    """Line boxes the detector finds in one tile of a frame, in the frame's pixels."""
+    detector, _ = models()
+    x1, y1, x2, y2 = tile.to_ints()
+    with _detecting:
+        quads = detector(pixels[y1:y2, x1:x2])
+        # The detector's activations (about 370 MB at 1920 pixels) were freed, but glibc keeps such blocks in the
+        # heap of the thread that freed them, and the zoom loop reads tiles in threads of their own: hand them
+        # back now, or a process that read one 5K screen stays at its peak (a few milliseconds per detection).
+        memory.trim()
+    return [
+        Box(float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1)
+        for xs, ys in ((quad[:, 0] + x1, quad[:, 1] + y1) for quad in quads)
+    ]
+
+
+def _joined(found: Sequence[tuple[Hashable, Box]]) -> list[list[tuple[Hashable, Box]]]:
+    """Boxes found in overlapping tiles, (tile, box), grouped into lines: two boxes from different tiles that overlap
+    on one row are pieces of one line."""
     parent = list(range(len(found)))
 
     def root(i: int) -> int:
@@ -184,10 +199,14 @@ def _joined(found: Sequence[tuple[int, Box]]) -> list[Box]:
             shared = a.intersection(b)
             if tile_i != tile_j and shared is not None and shared.height >= 0.5 * min(a.height, b.height):
                 parent[root(j)] = root(i)
-    groups: dict[int, list[Box]] = {}
-    for i, (_, box) in enumerate(found):
-        groups.setdefault(root(i), []).append(box)
-    return [Box.union_of(group) for group in groups.values()]
+    groups: dict[int, list[tuple[Hashable, Box]]] = {}
+    for i, piece in enumerate(found):
+        groups.setdefault(root(i), []).append(piece)
+    return list(groups.values())
+
+
+def _line_box(pieces: Sequence[tuple[Hashable, Box]]) -> Box:
+    return Box.union_of(box for _, box in pieces)
 
 
 # A downscaled pass that finds few lines, or only small ones, on a big screen means the screen renders small text at
@@ -197,13 +216,17 @@ _FEW_LINES = 20
 _SMALL_TEXT = 16.5  # median detected line height, in pixels of the downscaled copy
 
 
-def find_text(image: Image.Image, max_side: int) -> Detection:
-    """Text line boxes: one detection pass on a copy at most `max_side` wide, and one at full size when needed."""
+def find_text(image: Image.Image, max_side: int, *, lazy: bool = False) -> Detection:
+    """Text line boxes: one detection pass on a copy at most `max_side` wide, and one at full size when needed; a lazy
+    full-size pass only lists the tiles it would detect (`Detection.pending`), for `Screen.detect` to do when asked."""
     found = detect(image, max_side)
     scale = min(1.0, max_side / max(image.size))
     if scale < 1.0:
         heights = sorted(box.height * scale for box in found.boxes)
         if len(heights) < _FEW_LINES or heights[len(heights) // 2] < _SMALL_TEXT:
+            tiles = full_size_tiles(image.size)
+            if lazy and len(tiles) > 1:
+                return Detection((), (1.0, 1.0), tuple(tiles))
             found = detect(image, max(image.size))
     return found
 
@@ -286,24 +309,61 @@ class Screen:
     `scale` is the detection's (`Detection.scale`), so a later screen that differs in a few places can re-detect just
     those at the same scale (None when unknown: a reading from an older disk cache); `carried` counts the boxes taken
     over, with their readings, from such an earlier screen (see `changes`).
+
+    A screen detected at full size in tiles may be detected a tile at a time, as the reading needs it (`pending`,
+    `detect`): `boxes` holds the lines no pending tile can change, and `pieces` the (tile, box) finds that reach into
+    a pending tile, which are joined with that tile's finds once it is detected. Boxes are only ever appended, so a
+    box's index, and its reading, stay valid; the boxes of a screen detected whole are the same lines.
     """
 
     def __init__(
         self, size: tuple[int, int], boxes: Sequence[Box], lines: dict[int, Line | None] | None = None,
-        scale: tuple[float, float] | None = None, carried: int = 0,
+        scale: tuple[float, float] | None = None, carried: int = 0, pending: Sequence[Box] = (),
+        pieces: Sequence[tuple[Box, Box]] = (),
     ):
         self.size = size
         self.boxes = tuple(boxes)
         self.scale = scale
         self.carried = carried
+        self.pending = tuple(pending)
+        self.pieces = tuple(pieces)
         self._lines: dict[int, Line | None] = dict(lines or {})
         self._lock = threading.Lock()
 
     @classmethod
     def detected(cls, image: Image.Image, max_side: int) -> Screen:
-        """A new screen: its text boxes found (`find_text`), none read yet."""
-        found = find_text(image, max_side)
-        return cls(image.size, found.boxes, scale=found.scale)
+        """A new screen: its text boxes found (`find_text`; tiles at full size only listed, see `detect`), none read
+        yet."""
+        found = find_text(image, max_side, lazy=True)
+        return cls(image.size, found.boxes, scale=found.scale, pending=found.pending)
+
+    def waiting(self) -> dict[Box, Box]:
+        """Each pending tile -> the region its lines can lie in: the tile and the pieces of lines reaching into it."""
+        with self._lock:
+            return {
+                tile: Box.union_of([tile, *(box for _, box in self.pieces if box.intersection(tile) is not None)])
+                for tile in self.pending
+            }
+
+    def detect(self, image: Image.Image, tiles: Sequence[Box] | None = None) -> int:
+        """Detect these pending tiles (all when None); returns how many boxes that added."""
+        with self._lock:
+            wanted = [tile for tile in (self.pending if tiles is None else tiles) if tile in self.pending]
+            if not wanted:
+                return 0
+            pixels = np.asarray(image)
+            found = [*self.pieces, *((tile, box) for tile in wanted for box in _in_tile(pixels, tile))]
+            self.pending = tuple(tile for tile in self.pending if tile not in wanted)
+            done, pieces = [], []
+            for line in _joined(found):
+                box = _line_box(line)
+                if any(box.intersection(tile) is not None for tile in self.pending):
+                    pieces += line
+                else:
+                    done.append(box.clip(*self.size))
+            self.boxes += tuple(sorted(done, key=lambda box: (box.y1, box.x1)))
+            self.pieces = tuple(pieces)
+            return len(done)
 
     def read_so_far(self) -> dict[int, Line | None]:
         """Box index -> what was read there (None: nothing legible), for the boxes read so far."""
@@ -315,7 +375,10 @@ class Screen:
             return [i for i in range(len(self.boxes)) if i not in self._lines]
 
     def read(self, image: Image.Image, indices: Sequence[int] | None = None) -> int:
-        """Recognise these boxes (all when None) unless already read; returns how many were newly read."""
+        """Recognise these boxes (all, every pending tile detected first, when None) unless already read; returns how
+        many were newly read."""
+        if indices is None:
+            self.detect(image)
         with self._lock:  # one reader at a time: a second thread wanting the same boxes waits, then finds them read
             wanted = [i for i in (range(len(self.boxes)) if indices is None else indices) if i not in self._lines]
             if wanted:
@@ -331,7 +394,7 @@ class Screen:
     @property
     def complete(self) -> bool:
         with self._lock:
-            return len(self._lines) == len(self.boxes)
+            return not self.pending and len(self._lines) == len(self.boxes)
 
     def page(self, image: Image.Image) -> Page:
         self.read(image)
@@ -343,6 +406,8 @@ class Screen:
             "size": list(self.size),
             "scale": list(self.scale) if self.scale else None,
             "boxes": [box.to_list() for box in self.boxes],
+            "pending": [tile.to_list() for tile in self.pending],
+            "pieces": [[tile.to_list(), box.to_list()] for tile, box in self.pieces],
             "read": {
                 str(i): None if line is None else {
                     "text": line.text,
@@ -363,4 +428,8 @@ class Screen:
             for i, line in data["read"].items()
         }
         scale = data.get("scale")
-        return cls(tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines, tuple(scale) if scale else None)
+        return cls(
+            tuple(data["size"]), [Box.of(b) for b in data["boxes"]], lines, tuple(scale) if scale else None,
+            pending=[Box.of(tile) for tile in data.get("pending", ())],
+            pieces=[(Box.of(tile), Box.of(box)) for tile, box in data.get("pieces", ())],
+        )

@@ -83,8 +83,9 @@ class OcrGrounder(BaseGrounder):
         with _reading:
             key, screen, cached = self._screen(image)
             query = parse(instruction)
+            pending = screen.pending
             ranked, newly = _read_until_settled(query, screen, image)
-            if newly:
+            if newly or screen.pending != pending:
                 store(key, screen)
         places = best_per_place((r.candidate for r in ranked), self.candidates)
         extra = {
@@ -129,20 +130,32 @@ def _read_until_settled(query: Query, screen: engine.Screen, image: Image.Image)
     Most instructions name a label whose width can be guessed from its length, and many say where it is ("in the menu
     bar"), so the boxes that could score highest (`rank.best_possible`) are read first, and among equals those nearest
     the label's width. Reading stops at a whole, exact match that no unread box could beat, except by the same-case
-    tie-breaker; else when even that cannot happen; the rest stay unread until an instruction needs them.
+    tie-breaker; else when even that cannot happen; the rest stay unread until an instruction needs them. A tile still
+    to be detected (`engine.Screen.pending`) is an unread box as large as the region its lines may cover: it is
+    detected when it is the most promising, top left first among equals.
     """
     size = image.size
-    bound = {i: best_possible(query, screen.boxes[i], size) for i in screen.unread()}
-    unread = sorted(bound, key=lambda i: (
-        -bound[i], misfit(screen.boxes[i], query.target), screen.boxes[i].y1, screen.boxes[i].x1
-    ))
     ranked = rank(query, candidates(query.target, screen.lines()), size)
     newly, batch = 0, _FIRST_BATCH
-    while unread and not (ranked and _settled(ranked[0], bound[unread[0]])):
+    while True:
+        bound = {i: best_possible(query, screen.boxes[i], size) for i in screen.unread()}
+        unread = sorted(bound, key=lambda i: (
+            -bound[i], misfit(screen.boxes[i], query.target), screen.boxes[i].y1, screen.boxes[i].x1
+        ))
+        waiting = screen.waiting().items()
+        tiles = {tile: best_possible(query, region, size, engine.TALLEST_LINE) for tile, region in waiting}
+        tile = max(tiles, key=tiles.__getitem__, default=None)
+        promise = [bound[i] for i in unread[:1]] + ([tiles[tile]] if tile is not None else [])
+        if not promise or (ranked and _settled(ranked[0], max(promise))):
+            return ranked, newly
+        # A box is read before a tile that could only beat it by the same-case tie-breaker: an exact label read
+        # there settles the answer (`_settled`), and reading a box costs a thirtieth of detecting a tile.
+        if tile is not None and (not unread or tiles[tile] > bound[unread[0]] + RAW_WEIGHT):
+            screen.detect(image, [tile])
+            continue
         newly += screen.read(image, unread[:batch])
-        unread, batch = unread[batch:], 2 * batch
+        batch *= 2
         ranked = rank(query, candidates(query.target, screen.lines()), size)
-    return ranked, newly
 
 
 def _settled(best: Ranked, best_unread: float) -> bool:

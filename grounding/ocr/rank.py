@@ -56,13 +56,15 @@ def rank(query: Query, found: list[Candidate], size: tuple[int, int]) -> list[Ra
     return [Ranked(candidate, min(1.0, max(0.0, score)), score) for score, candidate in ranked]
 
 
-def best_possible(query: Query, box: Box, size: tuple[int, int]) -> float:
+def best_possible(query: Query, box: Box, size: tuple[int, int], line_height: float | None = None) -> float:
     """The highest score any candidate read in this box could get (before clipping): an exact, whole, same-case label
     at the best place the box allows. A span may reach into a neighbour on its row (`match.rows` joins boxes up to
     1.2 heights apart, half a height higher or lower), so the place is taken over the box grown by that much; a hint
-    is separable in x and y and monotonic in each, so its best lies at a corner."""
+    is separable in x and y and monotonic in each, so its best lies at a corner. `line_height`: the tallest line the
+    box may hold, when it is a region of the screen rather than one line (the box's height)."""
     width, height = size
-    grown = box.expand(1.2 * box.height, 0.5 * box.height)
+    line_height = box.height if line_height is None else line_height
+    grown = box.expand(1.2 * line_height, 0.5 * line_height)
     corners = [Box(x, y, x, y) for x in (grown.x1, grown.x2) for y in (grown.y1, grown.y2)]
     return 1.0 + RAW_WEIGHT + _HINT_WEIGHT * max(place_fit(query, corner, width, height) for corner in corners)
 
@@ -77,7 +79,7 @@ def place_fit(query: Query, box: Box, width: int, height: int) -> float:
     if area is None and query.role in ("menu item", "submenu"):
         area = "open menu"
     if area == "menu bar":
-        return 1.0 - 2.0 * y  # menu bars sit at the top of a window
+        return max(-1.0, 1.0 - 2.0 * y)  # menu bars sit at the top of a window
     if area == "open menu":
         return min(1.0, 4.0 * y) - 0.5  # an open menu hangs below the bar that opened it
     fit = 0.0

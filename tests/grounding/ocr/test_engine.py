@@ -38,17 +38,24 @@ def test_a_1x_4k_screen_is_detected_at_its_own_size(detected, inkscape):
         assert any(box.intersection(item) is not None and item.contains(box.center) for box in detected.boxes), record
 
 
-def test_lines_across_a_seam_are_whole():
-    """A 1080p screenshot pasted into a 4K screen so that its document text straddles the tiles' seams: every line of
-    it is found whole, as a single pass over the 1080p screenshot alone finds it."""
-    writer = Image.open(WRITER).convert("RGB")
-    offset = (1000, 600)
+OFFSET = (1000, 600)
+
+
+@pytest.fixture(scope="module")
+def seamed():
+    """A 1080p screenshot pasted into a 4K screen so that its document text straddles the tiles' seams."""
     screen = Image.new("RGB", (3840, 2160), (214, 214, 214))
-    screen.paste(writer, offset)
+    screen.paste(Image.open(WRITER).convert("RGB"), OFFSET)
+    return screen
+
+
+def test_lines_across_a_seam_are_whole(seamed):
+    """Every line of the pasted screenshot is found whole, as a single pass over the 1080p screenshot alone finds it."""
+    writer, screen, offset = Image.open(WRITER).convert("RGB"), seamed, OFFSET
     tiled = engine.detect(screen, 3840)  # the full-size pass `find_text` makes on a 1x screen
     assert tiled.scale == (1.0, 1.0)
     detector, _ = engine.models()
-    tiles = cover(screen.size, detector.max_side, engine._TILE_OVERLAP, 32)
+    tiles = cover(screen.size, detector.max_side, engine.TALLEST_LINE, 32)
     seams_x = {x for tile in tiles for x in (tile.x1, tile.x2)} - {0, screen.width}  # where a tile cuts a line
     seams_y = {y for tile in tiles for y in (tile.y1, tile.y2)} - {0, screen.height}
     crossing = 0
@@ -65,8 +72,9 @@ def test_lines_across_a_seam_are_whole():
 def test_joining_takes_pieces_from_different_tiles_only():
     left, right = Box(100, 10, 200, 30), Box(180, 11, 320, 29)  # one line, seen by two tiles
     below = Box(150, 40, 250, 60)  # the next row
-    assert engine._joined([(0, left), (1, right), (1, below)]) == [Box(100, 10, 320, 30), below]
-    assert engine._joined([(0, left), (0, right)]) == [left, right]  # one tile's own lines stay apart
+    lines = engine._joined([(0, left), (1, right), (1, below)])
+    assert [engine._line_box(line) for line in lines] == [Box(100, 10, 320, 30), below]
+    assert len(engine._joined([(0, left), (0, right)])) == 2  # one tile's own lines stay apart
 
 
 def _covered(line: Box, found: Box) -> float:
@@ -75,3 +83,33 @@ def _covered(line: Box, found: Box) -> float:
     if shared is None or shared.height < 0.5 * line.height:
         return 0.0
     return shared.width / line.width
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (3, 1, 0, 2)])
+def test_a_screen_detected_a_tile_at_a_time_has_the_lines_of_one_detected_whole(seamed, order):
+    """Tiles detected one by one, in any order, end with the boxes of a whole full-size pass. On the way, a box once
+    listed stays at its index (its reading stays valid) and none reaches into a tile not yet detected (a line cut at
+    that tile's edge would read as a shorter label)."""
+    whole = engine.detect(seamed, 3840)
+    screen = engine.Screen(seamed.size, [], scale=(1.0, 1.0), pending=engine.full_size_tiles(seamed.size))
+    assert len(screen.pending) == 4
+    tiles = screen.pending
+    for index in order:
+        before = screen.boxes
+        screen.detect(seamed, [tiles[index]])
+        assert screen.boxes[: len(before)] == before
+        assert not any(box.intersection(tile) is not None for box in screen.boxes for tile in screen.pending)
+    assert not screen.pending and not screen.pieces
+    assert sorted(box.to_list() for box in screen.boxes) == sorted(box.to_list() for box in whole.boxes)
+
+
+def test_a_lazy_screen_survives_the_disk_cache(inkscape):
+    screen = engine.Screen.detected(inkscape, 1920)
+    assert len(screen.pending) == 4 and not screen.boxes  # its 1x text needs the full-size pass
+    screen.detect(inkscape, screen.pending[:1])
+    assert screen.boxes and screen.pieces
+    again = engine.Screen.from_dict(json.loads(json.dumps(screen.to_dict())))
+    assert again.pending == screen.pending and again.pieces == screen.pieces and again.boxes == screen.boxes
+    again.detect(inkscape)
+    screen.detect(inkscape)
+    assert again.boxes == screen.boxes

@@ -23,6 +23,7 @@ from tests.conftest import REPO
 
 SAMPLES = REPO / "samples"
 WRITER = SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
+INKSCAPE_4K = SAMPLES / "images/inkscape_linux/inkscape_3840x2160_menu_extensions.png"
 DJANGO_4K = SAMPLES / "images/django_admin_web/order_change.png"
 
 
@@ -122,6 +123,25 @@ def test_reading_stops_when_no_unread_box_could_match_better(instruction, matche
         assert ranked[0].candidate == everything[0].candidate  # what reading every box would have answered
 
 
+@pytest.mark.parametrize(
+    ("instruction", "expected"),
+    [("hover over Arrange", [366, 103, 682, 130]), ("choose Manage Extensions from the menu", [366, 536, 682, 563])],
+)
+def test_a_1x_4k_screen_is_detected_only_as_far_as_the_instruction_needs(instruction, expected):
+    """The sample's menu lies in the top-left tile: its label is found there, the other tiles are never detected, and
+    the answer is the one a reading of the whole screen gives."""
+    image = Image.open(INKSCAPE_4K).convert("RGB")
+    screen = engine.Screen.detected(image, 1920)
+    query = parse(instruction)
+    ranked, _ = _read_until_settled(query, screen, image)
+    assert len(screen.pending) == 3
+    assert Box.of(expected).contains(ranked[0].candidate.box.center)
+    screen.read(image)
+    assert not screen.pending
+    everything = rank(query, candidates(query.target, screen.lines()), image.size)
+    assert ranked[0].candidate == everything[0].candidate
+
+
 def test_misspelt_label_scores_below_an_exact_one(ocr):
     image = Image.open(WRITER)
     exact = ocr.locate(image, "open the Format menu")
@@ -145,9 +165,9 @@ def test_threads_share_one_reading(monkeypatch):
     calls = []
     real = engine.find_text
 
-    def counting(image, max_side):
+    def counting(image, max_side, **options):
         calls.append(image.size)
-        return real(image, max_side)
+        return real(image, max_side, **options)
 
     monkeypatch.setattr(engine, "find_text", counting)
     crop = Image.open(WRITER).crop((0, 0, 900, 140))  # pixels no other test reads, so the cache is cold
