@@ -2,8 +2,9 @@
 
 Screens differ from photos: text is horizontal, crisp and often tiny, and a 4K frame holds hundreds of lines. So we
 skip the orientation classifier, run the detector on a downscaled frame (a 2x-scaled 4K screen's text survives it;
-a 1x one gets a second pass at its native size, in overlapping tiles the detector takes without shrinking them), and
-cut the recogniser's crops from the full-resolution frame, so small text is still read at its native size.
+a 1x one gets a second pass at its native size, in overlapping tiles the detector takes without shrinking them, each
+detected only when a reading needs it: `Screen.detect`), and cut the recogniser's crops from the full-resolution
+frame, so small text is still read at its native size.
 Model sessions are built once per process, on first use; importing this module does not import onnxruntime.
 """
 

@@ -135,3 +135,32 @@ def test_nothing_is_carried_over_between_unrelated_images(ocr):
     assert unrelated.extra["ocr_cached"] is False and unrelated.extra["boxes_carried"] == 0
     assert following.extra["ocr_cached"] is False and following.extra["boxes_carried"] > 0
     assert unrelated.point is not None and following.point is not None
+
+
+INKSCAPE_4K = REPO / "samples/images/inkscape_linux/inkscape_3840x2160_menu_extensions.png"
+# Two items of the sample's open Extensions menu (its annotations): Arrange, and Document two rows below.
+ARRANGE, DOCUMENT = (366, 103, 682, 130), (366, 157, 682, 184)
+
+
+def test_tiles_never_detected_stay_so_across_a_live_step():
+    """A 1x 4K screen read only in its top-left tile; the next frame swaps two of its menu items: the step re-reads
+    around them, leaves the other tiles for later, and answers from the new pixels. A change where no tile was
+    detected yet cannot be carried over exactly, so that frame is read afresh."""
+    from grounding.ocr.changes import reread
+    from grounding.ocr.grounder import _read_until_settled
+    from grounding.ocr.instruction import parse
+
+    image = Image.open(INKSCAPE_4K).convert("RGB")
+    before = engine.Screen.detected(image, 1920)
+    before.detect(image, before.pending[:1])
+    after = swapped(image, ARRANGE, DOCUMENT)
+    step = reread(before, after, changed_regions(np.asarray(image), np.asarray(after)))
+    assert step is not None and len(step.pending) == 3
+    assert step.pending == before.pending and step.pieces == before.pieces
+    ranked, _ = _read_until_settled(parse("hover over Arrange"), step, after)
+    assert Box(*DOCUMENT).contains(ranked[0].candidate.box.center)
+    assert len(step.pending) == 3
+
+    elsewhere = image.copy()
+    ImageDraw.Draw(elsewhere).rectangle((3000, 1800, 3200, 1840), fill=(255, 0, 0))
+    assert reread(before, elsewhere, changed_regions(np.asarray(image), np.asarray(elsewhere))) is None
