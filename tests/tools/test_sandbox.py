@@ -89,7 +89,10 @@ def test_infinite_loop_is_stopped(screenshot):
 def test_memory_bomb_fails_cleanly(screenshot):
     one_shot = run_trusted("x = bytearray(16 << 30)\n", image=screenshot)
     assert not one_shot.ok and "MemoryError" in one_shot.error
-    growing = run_trusted("a = []\nwhile True:\n    a.append(bytearray(10 << 20))\n", timeout_s=10)
+    # A small address space, so the bomb writes few pages before it hits it: on a loaded machine writing the
+    # default 1 GB took longer than a short wall clock, and the clock, not the memory limit, stopped it.
+    growing = run_trusted("a = []\nwhile True:\n    a.append(bytearray(10 << 20))\n",
+                          limits=Limits(memory_bytes=256 << 20), timeout_s=120)
     assert not growing.ok and ("MemoryError" in growing.error or "killed" in growing.error), growing.error
     assert_still_works(screenshot)
 
