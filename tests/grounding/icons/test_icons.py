@@ -134,6 +134,33 @@ def test_a_crop_is_as_near_to_an_instruction_as_to_its_nearest_word_averaged_ove
     assert icon_model.words("click the Close button") == ["close"]
 
 
+def test_crops_embedded_before_are_remembered_exactly_and_a_changed_one_is_embedded_again(monkeypatch):
+    """A live step or a second instruction on a screenshot proposes mostly the same crops: their vectors come from
+    memory, identical to embedding them again, while a crop whose pixels changed never gets an old vector."""
+    screen = load_image(SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png")
+    crops = cut(np.asarray(screen), [square(x, 60, 30) for x in range(30, 600, 40)])
+    icon_model = model.IconModel(model.load().snapshots, model._Remembered(capacity=len(crops)))
+    fresh = [snapshot.embed(crops) for snapshot in icon_model.snapshots]
+    embedded = []
+    monkeypatch.setattr(model.Snapshot, "embed", lambda self, c, real=model.Snapshot.embed: (
+        embedded.append(len(c)), real(self, c))[1])
+    first = icon_model.embed(crops)
+    changed = crops.copy()
+    changed[3, 10:20, 10:20] = 255 - changed[3, 10:20, 10:20]
+    again = icon_model.embed(changed[::-1])
+    snapshots = len(icon_model.snapshots)
+    assert embedded == [len(crops)] * snapshots + [1] * snapshots
+    for vectors, repeated, expected in zip(first, again, fresh):
+        assert np.array_equal(vectors, expected)
+        assert np.array_equal(np.delete(repeated[::-1], 3, axis=0), np.delete(expected, 3, axis=0))
+        assert not np.array_equal(repeated[::-1][3], expected[3])
+    # Memory stays at its capacity: the changed crop pushed out the least recently used, the original crop 3.
+    icon_model.embed(crops[:1])
+    assert len(embedded) == 2 * snapshots
+    icon_model.embed(crops[3:4])
+    assert embedded == [len(crops)] * snapshots + [1] * 2 * snapshots
+
+
 def test_revision_is_a_digest_of_the_shipped_weights(tmp_path, monkeypatch):
     shipped = model.revision()
     assert grounding.load("offline").revision == shipped == grounding.load("icons").revision  # through zoom too

@@ -25,6 +25,7 @@ SAMPLES = REPO / "samples"
 WRITER = SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png"
 INKSCAPE_4K = SAMPLES / "images/inkscape_linux/inkscape_3840x2160_menu_extensions.png"
 DJANGO_4K = SAMPLES / "images/django_admin_web/order_change.png"
+NOTEBOOK_MENU = SAMPLES / "images/jupyterlab_web/notebook_file_menu.png"
 
 
 def records(*apps: str) -> list[dict]:
@@ -121,6 +122,20 @@ def test_reading_stops_when_no_unread_box_could_match_better(instruction, matche
     else:
         assert ranked[0].candidate.text == matched
         assert ranked[0].candidate == everything[0].candidate  # what reading every box would have answered
+
+
+@pytest.mark.parametrize("label", ["Open from URL...", "Open Recent", "New View for Notebook", "Save All"])
+def test_an_upper_item_of_an_open_menu_is_read_as_early_as_a_lower_one(label):
+    """Below the band menu bars sit in, the open-menu hint is level, so an item near the menu's top settles the
+    reading without every item below it being read first (they all used to promise a better place)."""
+    image = Image.open(NOTEBOOK_MENU).convert("RGB")
+    screen = engine.Screen.detected(image, 1920)
+    query = parse(f"choose {label} from the menu")
+    ranked, read = _read_until_settled(query, screen, image)
+    assert ranked[0].candidate.text == label
+    assert read <= 0.15 * len(screen.boxes)
+    screen.read(image)
+    assert rank(query, candidates(query.target, screen.lines()), image.size)[0].candidate == ranked[0].candidate
 
 
 @pytest.mark.parametrize(
