@@ -88,17 +88,12 @@ class IconModel:
         keys = [hashlib.blake2b(crop.tobytes(), digest_size=16).digest() for crop in crops]
         found = self.remembered.get(keys)
         missing = [i for i, vectors in enumerate(found) if vectors is None]
-        if missing:
-            fresh = [snapshot.embed(crops[missing]) for snapshot in self.snapshots]
-            rows = [tuple(part[row] for part in fresh) for row in range(len(missing))]
-            self.remembered.put([keys[i] for i in missing], rows)
-            for i, vectors in zip(missing, rows):
-                found[i] = vectors
-        dimensions = [snapshot.vocabulary.vectors.shape[1] for snapshot in self.snapshots]
-        return tuple(
-            np.stack([vectors[k] for vectors in found]) if found else np.zeros((0, size), np.float32)
-            for k, size in enumerate(dimensions)
-        )
+        fresh = [snapshot.embed(crops[missing]) for snapshot in self.snapshots]  # [0, D] each when none is missing
+        rows = list(zip(*fresh))  # per missing crop, its vector from each snapshot
+        self.remembered.put([keys[i] for i in missing], rows)
+        for i, vectors in zip(missing, rows):
+            found[i] = vectors
+        return tuple(np.stack([vectors[k] for vectors in found]) if found else part for k, part in enumerate(fresh))
 
     def similarity(self, crops: np.ndarray, text: str) -> np.ndarray:
         """How near each crop lies to `text` (see `compare`). `text` must hold a word the model knows (see `words`)."""
