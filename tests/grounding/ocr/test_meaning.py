@@ -11,11 +11,12 @@ from PIL import Image
 
 import grounding
 from grounding.geometry import Box
-from grounding.ocr import meaning
+from grounding.ocr import meaning, menus
 from grounding.ocr.engine import Line
 from tests.conftest import REPO, SAMPLES
 
 CN = REPO / "benchmarks" / "meaning" / "cn"
+WRITER = SAMPLES / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png"
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,10 @@ def offline():
 def _cn_screen(scene: str) -> tuple[Image.Image, dict]:
     raw = json.loads((CN / "raw" / f"{scene}.json").read_text(encoding="utf-8"))
     return Image.open(CN / "images" / raw["img_filename"]).convert("RGB"), raw
+
+
+def _writer() -> Image.Image:
+    return Image.open(WRITER).convert("RGB")
 
 
 def _inside(point, box) -> bool:
@@ -83,8 +88,7 @@ def test_only_label_sized_texts_are_candidates():
 
 
 def test_a_made_up_target_is_not_found(offline):
-    image = Image.open(SAMPLES / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png")
-    found = offline.locate(image.convert("RGB").crop((0, 0, 960, 160)), "click the Frobnicate Quux")
+    found = offline.locate(_writer().crop((0, 0, 960, 160)), "click the Frobnicate Quux")
     assert not found.found and found.extra["meaning"][0]["cosine"] < meaning.FLOOR
 
 
@@ -155,3 +159,43 @@ def test_a_named_label_is_sought_across_languages_not_among_synonyms():
     assert named[0].piece.text == "编译" and [r.cosine for r in named if r.piece.text == "Build"] == [-1.0]
     for described in ("translate the source code into a program", "Translate the source code into a program"):
         assert all(r.cosine > 0 for r in meaning.nearest(described, lines, (400, 100)))
+
+
+@pytest.mark.parametrize(
+    "instruction, title",
+    [
+        ("the menu with undo, copy and paste", "Edit"),
+        ("the menu with word count and autocorrect options", "Tools"),
+        ("the menu to print or export the document", "File"),
+        ("the menu with the user guide and about box", "Help"),
+    ],
+)
+def test_a_menu_asked_for_by_what_it_holds_is_found_by_its_title(offline, instruction, title):
+    # A one-word title is too little for the encoder to place near a list of items ("Edit" for "undo, copy and
+    # paste": 0.24 before), so a conventional menu's title is also compared by what such a menu holds.
+    found = offline.locate(_writer(), instruction)
+    assert found.extra["source"] == "meaning" and found.extra["matched"] == title, found.extra
+    assert found.box is not None and found.box.contains(found.point) and found.point.y < 50  # in the menu bar
+
+
+def test_a_menu_asked_for_by_what_it_holds_is_found_in_a_chinese_ui(offline):
+    image, raw = _cn_screen("geany_main")
+    box = next(e["bbox"] for e in raw["elements"] if e["role"] == "menu" and e["name_cn"] == "编辑(E)")
+    found = offline.locate(image, "the menu with undo, copy and paste")
+    assert found.extra["source"] == "meaning" and _inside(found.point, box), found.extra
+
+
+@pytest.mark.parametrize("instruction", ["the menu with zorblax options", "the menu for booking flights"])
+def test_made_up_menu_contents_find_no_menu(offline, instruction):
+    found = offline.locate(_writer(), instruction)
+    assert found.extra["source"] != "meaning" and found.extra["meaning"][0]["cosine"] < meaning.HOLDINGS_FLOOR
+
+
+def test_only_a_menu_followed_by_what_it_holds_is_asked_for_by_contents():
+    for asked in ("the menu with undo and redo", "the menu for executing cells", "The menu to restart the kernel",
+                  "the menu controlling what the interface shows"):
+        assert menus.asked_by_contents(asked), asked
+    for named in ("open the Kernel menu", "click Menu", "the column's options menu", "the menu", "menu with"):
+        assert not menus.asked_by_contents(named), named
+    assert "undo" in menus.holdings(" edit ") and menus.holdings("编辑") == menus.holdings("Edit")
+    assert menus.holdings("Frobnicate") is None
