@@ -113,6 +113,14 @@ def pieces(lines: Sequence[Line]) -> list[Piece]:
     return list(out.values())
 
 
+def _unshouted(text: str) -> str:
+    """A text written all in capitals, as a style sets it ("LOG OUT", "LAST NAME"), in lower case: the encoder reads
+    capitals as another word ("sign out of the admin site": cosine 0.25 to "LOG OUT", 0.47 to "log out"). Three
+    letters or fewer stay as they are: those are acronyms ("CSV", "SQL", "OK"), which it reads best as written."""
+    letters = [c for c in text if c.isalpha()]
+    return text.lower() if len(letters) > 3 and all(c.isupper() for c in letters) else text
+
+
 def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limit: int = 5,
             encoder: Encoder = ENCODER) -> list[Reading]:
     """The screen texts nearest in meaning to the instruction, best first; where the instruction names a role or
@@ -121,7 +129,7 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
     if not found or not instruction.strip():
         return []
     query = parse(instruction)
-    vectors = encoder.vectors([p.text for p in found])
+    vectors = encoder.vectors([_unshouted(p.text) for p in found])
     gist = _gist(instruction)
     queries = [encoder.query(instruction)]
     if gist and gist != instruction:

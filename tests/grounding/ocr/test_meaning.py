@@ -199,3 +199,12 @@ def test_only_a_menu_followed_by_what_it_holds_is_asked_for_by_contents():
         assert not menus.asked_by_contents(named), named
     assert "undo" in menus.holdings(" edit ") and menus.holdings("编辑") == menus.holdings("Edit")
     assert menus.holdings("Frobnicate") is None
+
+
+def test_a_text_set_in_capitals_is_read_as_words_and_shown_as_written():
+    # "LAST NAME" as a style sets it: read as "last name" it is the nearest to "surname" (0.45, against 0.28 in
+    # capitals, where "Genres" came first); an acronym stays as written ("CSV" is nearer comma-separated values so).
+    lines = [_line("LAST NAME", 0), _line("Genres", 30)]
+    found = meaning.nearest("sort users by surname", lines, (400, 100))
+    assert found[0].piece.text == "LAST NAME" and found[0].cosine > 0.4
+    assert meaning.nearest("export the rows as comma-separated values", [_line("CSV", 0)], (400, 100))[0].cosine > 0.25
