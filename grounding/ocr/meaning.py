@@ -22,7 +22,7 @@ import numpy as np
 from grounding.errors import BackendError
 from grounding.geometry import Box
 
-from . import menus
+from . import holdings
 from .cjk import drop_mnemonics, has_cjk, width
 from .engine import Line
 from .instruction import Query, parse
@@ -137,10 +137,12 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
         # "undo redo"); the frame's role noun would otherwise pull toward any text that says "menu".
         queries.append(encoder.query(gist))
     cosine = np.mean([vectors @ q for q in queries], axis=0)
-    if menus.asked_by_contents(instruction):
-        # A menu asked for by what it holds sits in a menu bar, and its title is compared by what it holds too.
-        query = replace(query, role="menu")
-        held = {i: h for i, p in enumerate(found) if (h := menus.holdings(p.text))}
+    kind = holdings.asked_by_contents(instruction)
+    if kind:
+        # A menu or tab asked for by what it holds: its title is compared by what it holds too, and it is found where
+        # such a one sits (a menu in the menu bar).
+        query = replace(query, role=kind)
+        held = {i: h for i, p in enumerate(found) if (h := holdings.holdings(kind, p.text))}
         if held:
             index = list(held)
             by_holdings = np.mean([encoder.vectors(list(held.values())) @ q for q in queries], axis=0)
@@ -273,15 +275,16 @@ FLOOR = 0.4
 LATIN_FLOOR = 0.42
 
 
-# A menu asked for by what it holds, against what conventional menus hold (`menus.txt`): made-up contents ("the menu
-# with zorblax options", "the menu for booking flights", ten such over 17 dev and sample screens) reach 0.33 at most,
-# while the paraphrase split's menus asked so reach 0.31-0.63 (their menu first in 23 of 24).
+# A menu or tab asked for by what it holds, against what conventional ones hold (`holdings`): made-up contents ("the
+# menu with zorblax options", "the menu for booking flights", ten such over 17 dev and sample screens) reach 0.33 at
+# most, while the paraphrase split's menus asked so reach 0.31-0.63 (their menu first in 23 of 24).
 HOLDINGS_FLOOR = 0.34
 
 
 def floor_for(instruction: str, text: str) -> float:
     """The cosine below which `text` is not offered as the answer to `instruction`."""
-    if menus.asked_by_contents(instruction) and menus.holdings(text):
+    kind = holdings.asked_by_contents(instruction)
+    if kind and holdings.holdings(kind, text):
         return HOLDINGS_FLOOR
     return FLOOR if has_cjk(instruction) or has_cjk(text) else LATIN_FLOOR
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 import grounding
 from grounding.geometry import Box
-from grounding.ocr import meaning, menus
+from grounding.ocr import holdings, meaning
 from grounding.ocr.engine import Line
 from tests.conftest import REPO, SAMPLES
 
@@ -185,20 +185,32 @@ def test_a_menu_asked_for_by_what_it_holds_is_found_in_a_chinese_ui(offline):
     assert found.extra["source"] == "meaning" and _inside(found.point, box), found.extra
 
 
+def test_a_tab_asked_for_by_what_it_shows_is_found_by_its_title(offline):
+    # Geany's message pane in Chinese: 状态 is its Status tab, which shows the editor's messages.
+    image, raw = _cn_screen("geany_main")
+    box = next(e["bbox"] for e in raw["elements"] if e["role"] == "page tab" and e["name_cn"] == "状态")
+    found = offline.locate(image, "the tab for warnings and messages")
+    assert found.extra["source"] == "meaning" and _inside(found.point, box), found.extra
+
+
 @pytest.mark.parametrize("instruction", ["the menu with zorblax options", "the menu for booking flights"])
 def test_made_up_menu_contents_find_no_menu(offline, instruction):
     found = offline.locate(_writer(), instruction)
     assert found.extra["source"] != "meaning" and found.extra["meaning"][0]["cosine"] < meaning.HOLDINGS_FLOOR
 
 
-def test_only_a_menu_followed_by_what_it_holds_is_asked_for_by_contents():
-    for asked in ("the menu with undo and redo", "the menu for executing cells", "The menu to restart the kernel",
-                  "the menu controlling what the interface shows"):
-        assert menus.asked_by_contents(asked), asked
-    for named in ("open the Kernel menu", "click Menu", "the column's options menu", "the menu", "menu with"):
-        assert not menus.asked_by_contents(named), named
-    assert "undo" in menus.holdings(" edit ") and menus.holdings("编辑") == menus.holdings("Edit")
-    assert menus.holdings("Frobnicate") is None
+def test_only_a_menu_or_tab_followed_by_what_it_holds_is_asked_for_by_contents():
+    for asked, kind in (("the menu with undo and redo", "menu"), ("the menu for executing cells", "menu"),
+                        ("The menu to restart the kernel", "menu"), ("the sidebar tab listing functions", "tab"),
+                        ("the tab for underline and strikethrough", "tab")):
+        assert holdings.asked_by_contents(asked) == kind, asked
+    for named in ("open the Kernel menu", "click Menu", "the column's options menu", "the menu", "menu with",
+                  "switch to the Status tab"):
+        assert holdings.asked_by_contents(named) is None, named
+    assert "undo" in holdings.holdings("menu", " edit ") and holdings.holdings("menu", "编辑") == holdings.holdings(
+        "menu", "Edit"
+    )
+    assert holdings.holdings("menu", "Frobnicate") is None and holdings.holdings("tab", "Edit") is None
 
 
 def test_a_text_set_in_capitals_is_read_as_words_and_shown_as_written():

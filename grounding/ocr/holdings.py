@@ -1,0 +1,46 @@
+"""Menus and tabs asked for by what they hold ("the menu with undo, copy and paste" for Edit, "the tab for underline
+and strikethrough" for Font Effects): their titles are a word or two, too little for a sentence encoder to place
+near a list of items, so a title that names a conventional menu (`menus.txt`) or tab (`tabs.txt`) is also compared
+by what such a menu or tab holds."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+TABLES = {"menu": Path(__file__).resolve().parent / "menus.txt", "tab": Path(__file__).resolve().parent / "tabs.txt"}
+
+# "the menu with undo and redo", "the menu for executing cells", "the tab to lock cells", "the sidebar tab listing
+# functions": a menu or tab followed by what it holds or does. "the Kernel menu", "the column's options menu" and
+# "click Menu" name one; they do not describe what it holds.
+_CONTENTS = re.compile(
+    r"\b(?P<kind>menu|tab)\s+(?:with|for|to|that|which|where|containing|holding|listing|offering|showing|controlling"
+    r"|of)\s+\w",
+    re.IGNORECASE,
+)
+
+
+@functools.cache
+def _table(kind: str) -> dict[str, str]:
+    """Title (lower case) -> a sentence saying what a menu or tab of that title holds."""
+    out: dict[str, str] = {}
+    for line in TABLES[kind].read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        titles, items = line.split("\t")
+        names = titles.split("|")
+        for title in names:
+            out[title.lower()] = f"{names[0]} {kind}: {items}"
+    return out
+
+
+def asked_by_contents(instruction: str) -> str | None:
+    """"menu" or "tab" when the instruction asks for one by what it holds or does, else None."""
+    found = _CONTENTS.search(instruction)
+    return found.group("kind").lower() if found else None
+
+
+def holdings(kind: str, title: str) -> str | None:
+    """What a menu or tab of this title usually holds, as a sentence; None for a title that is no conventional one."""
+    return _table(kind).get(" ".join(title.split()).lower())
