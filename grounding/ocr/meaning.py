@@ -121,6 +121,15 @@ def _unshouted(text: str) -> str:
     return text.lower() if len(letters) > 3 and all(c.isupper() for c in letters) else text
 
 
+_SORT_KEY = re.compile(r"\b(?:sort\w*(?:\s+\S+){0,3}?|order(?:ed)?)\s+by\s+(?P<key>\S.*)", re.IGNORECASE)
+
+
+def sort_key(instruction: str) -> str | None:
+    """What a sorting instruction sorts by ("sort users by surname" -> "surname"), or None."""
+    found = _SORT_KEY.search(instruction)
+    return found.group("key").strip(" .?!") if found else None
+
+
 def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limit: int = 5,
             encoder: Encoder = ENCODER) -> list[Reading]:
     """The screen texts nearest in meaning to the instruction, best first; where the instruction names a role or
@@ -147,6 +156,13 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
             index = list(held)
             by_holdings = np.mean([encoder.vectors(list(held.values())) @ q for q in queries], axis=0)
             cosine[index] = np.maximum(cosine[index], by_holdings)
+    key = sort_key(instruction)
+    if key:
+        # "sort the books by cost": the column header to click names what it sorts by ("Price"), which the rest of
+        # the sentence would drown ("cost" is 0.69 from "price", the whole instruction 0.25). Averaged with the
+        # sentence, not instead of it: a made-up key ("sort by frobnication") is as near to OCR's cut words
+        # ("throu", "setings": up to 0.57) as a real one to its header.
+        cosine = (cosine + vectors @ encoder.query(key)) / 2
     cosine = cosine + PLACE_WEIGHT * np.array([place_fit(query, p.box, *size) for p in found])
     said = _stems(instruction)
     echo = np.array([_echo(p.text, said) for p in found])

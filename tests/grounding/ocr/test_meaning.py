@@ -220,3 +220,12 @@ def test_a_text_set_in_capitals_is_read_as_words_and_shown_as_written():
     found = meaning.nearest("sort users by surname", lines, (400, 100))
     assert found[0].piece.text == "LAST NAME" and found[0].cosine > 0.4
     assert meaning.nearest("export the rows as comma-separated values", [_line("CSV", 0)], (400, 100))[0].cosine > 0.25
+
+
+def test_a_sorting_instruction_finds_the_header_of_what_it_sorts_by():
+    lines = [_line("Bookshop administration", 0), _line("TITLE", 30), _line("AUTHOR", 60), _line("PRICE", 90)]
+    found = meaning.nearest("sort the books by cost", lines, (400, 200))
+    assert found[0].piece.text == "PRICE" and found[0].cosine > meaning.LATIN_FLOOR
+    assert meaning.sort_key("Sort users by surname.") == "surname" and meaning.sort_key("order by date") == "date"
+    assert meaning.sort_key("see the change log of this order") is None
+    assert meaning.sort_key("click the order button by the door") is None
