@@ -1,4 +1,4 @@
-"""LibreOffice (its GTK 3 plugin) and Chromium (--force-renderer-accessibility) read over AT-SPI and acted on for
+"""LibreOffice (its GTK 3 plugin) and Chromium (accessibility forced on) read over AT-SPI and acted on for
 real; each application's own state says whether the click landed."""
 
 import time
@@ -12,6 +12,9 @@ from tests.conftest import REPO, require_tool
 from tests.desktop_session import DesktopSession
 
 PAGE = REPO / "tests" / "apps" / "web" / "form.html"
+# Chromium 156.0.8078.114 (Debian's update of December 2026) publishes no tree for --force-renderer-accessibility
+# alone, only when its environment says that accessibility is on, as a desktop with a screen reader's setting does.
+CHROMIUM_ACCESSIBLE = {"ACCESSIBILITY_ENABLED": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,7 @@ def test_chromium_page_controls(session, tmp_path):
         [browser, "--no-sandbox", "--force-renderer-accessibility", "--no-first-run", "--disable-gpu",
          f"--user-data-dir={tmp_path / 'profile'}", "--window-position=0,0", "--window-size=900,600",
          PAGE.as_uri()],
-        app="Chromium", min_elements=10, timeout=90,
+        app="Chromium", min_elements=10, timeout=90, env=CHROMIUM_ACCESSIBLE,
     )
     desktop = Desktop(model="ocr", log_path=tmp_path / "actions.jsonl")
     for step, title in (("click the Save button", "clicked Save"), ("tick Newsletter", "toggled Newsletter"),
