@@ -9,7 +9,8 @@ import functools
 import re
 from pathlib import Path
 
-TABLES = {"menu": Path(__file__).resolve().parent / "menus.txt", "tab": Path(__file__).resolve().parent / "tabs.txt"}
+_HERE = Path(__file__).resolve().parent
+TABLES = {"menu": _HERE / "menus.txt", "tab": _HERE / "tabs.txt"}
 
 # "the menu with undo and redo", "the menu for executing cells", "the tab to lock cells", "the sidebar tab listing
 # functions": a menu or tab followed by what it holds or does. "the Kernel menu", "the column's options menu" and
@@ -41,6 +42,6 @@ def asked_by_contents(instruction: str) -> str | None:
     return found.group("kind").lower() if found else None
 
 
-def holdings(kind: str, title: str) -> str | None:
+def of(kind: str, title: str) -> str | None:
     """What a menu or tab of this title usually holds, as a sentence; None for a title that is no conventional one."""
     return _table(kind).get(" ".join(title.split()).lower())

@@ -151,7 +151,7 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
         # A menu or tab asked for by what it holds: its title is compared by what it holds too, and it is found where
         # such a one sits (a menu in the menu bar).
         query = replace(query, role=kind)
-        held = {i: h for i, p in enumerate(found) if (h := holdings.holdings(kind, p.text))}
+        held = {i: h for i, p in enumerate(found) if (h := holdings.of(kind, p.text))}
         if held:
             index = list(held)
             by_holdings = np.mean([encoder.vectors(list(held.values())) @ q for q in queries], axis=0)
@@ -292,15 +292,16 @@ LATIN_FLOOR = 0.42
 
 
 # A menu or tab asked for by what it holds, against what conventional ones hold (`holdings`): made-up contents ("the
-# menu with zorblax options", "the menu for booking flights", ten such over 17 dev and sample screens) reach 0.33 at
-# most, while the paraphrase split's menus asked so reach 0.31-0.63 (their menu first in 23 of 24).
+# menu with zorblax options", "the tab for booking flights", ten of each over 17 dev and sample screens) reach 0.33 at
+# most for menus and 0.29 for tabs, while the paraphrase split's menus asked so reach 0.31-0.63 (their menu first in
+# 23 of 24).
 HOLDINGS_FLOOR = 0.34
 
 
 def floor_for(instruction: str, text: str) -> float:
     """The cosine below which `text` is not offered as the answer to `instruction`."""
     kind = holdings.asked_by_contents(instruction)
-    if kind and holdings.holdings(kind, text):
+    if kind and holdings.of(kind, text):
         return HOLDINGS_FLOOR
     return FLOOR if has_cjk(instruction) or has_cjk(text) else LATIN_FLOOR
 

@@ -207,10 +207,8 @@ def test_only_a_menu_or_tab_followed_by_what_it_holds_is_asked_for_by_contents()
     for named in ("open the Kernel menu", "click Menu", "the column's options menu", "the menu", "menu with",
                   "switch to the Status tab"):
         assert holdings.asked_by_contents(named) is None, named
-    assert "undo" in holdings.holdings("menu", " edit ") and holdings.holdings("menu", "编辑") == holdings.holdings(
-        "menu", "Edit"
-    )
-    assert holdings.holdings("menu", "Frobnicate") is None and holdings.holdings("tab", "Edit") is None
+    assert "undo" in holdings.of("menu", " edit ") and holdings.of("menu", "编辑") == holdings.of("menu", "Edit")
+    assert holdings.of("menu", "Frobnicate") is None and holdings.of("tab", "Edit") is None
 
 
 def test_a_text_set_in_capitals_is_read_as_words_and_shown_as_written():
