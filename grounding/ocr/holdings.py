@@ -1,7 +1,8 @@
-"""Menus and tabs asked for by what they hold ("the menu with undo, copy and paste" for Edit, "the tab for underline
-and strikethrough" for Font Effects): their titles are a word or two, too little for a sentence encoder to place
-near a list of items, so a title that names a conventional menu (`menus.txt`) or tab (`tabs.txt`) is also compared
-by what such a menu or tab holds."""
+"""Menus, tabs and dialog buttons asked for by what they hold or do ("the menu with undo, copy and paste" for Edit,
+"the tab for underline and strikethrough" for Font Effects, "dismiss the dialog without applying" for Cancel): their
+titles are a word or two, too little for a sentence encoder to place near a list of items or a purpose, so a title
+that names a conventional menu (`menus.txt`), tab (`tabs.txt`) or dialog button (`buttons.txt`) is also compared by
+what such a one holds or does."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-TABLES = {"menu": _HERE / "menus.txt", "tab": _HERE / "tabs.txt"}
+TABLES = {"menu": _HERE / "menus.txt", "tab": _HERE / "tabs.txt", "button": _HERE / "buttons.txt"}
 
 # "the menu with undo and redo", "the menu for executing cells", "the tab to lock cells", "the sidebar tab listing
 # functions": a menu or tab followed by what it holds or does. "the Kernel menu", "the column's options menu" and
@@ -36,10 +37,18 @@ def _table(kind: str) -> dict[str, str]:
     return out
 
 
+# "close the dialog without applying anything", "confirm the changes": a dialog's own buttons asked for by what they
+# do. Instructions that say neither ask for no such button (a toolbar's Save is an icon, a page's Next a link).
+_DIALOG = re.compile(r"\b(?:dialog|dialogue|window|changes|wizard|question|prompt|message box)\b", re.IGNORECASE)
+
+
 def asked_by_contents(instruction: str) -> str | None:
-    """"menu" or "tab" when the instruction asks for one by what it holds or does, else None."""
+    """"menu" or "tab" when the instruction asks for one by what it holds or does, "button" when it asks for a
+    dialog's button by what it does, else None."""
     found = _CONTENTS.search(instruction)
-    return found.group("kind").lower() if found else None
+    if found:
+        return found.group("kind").lower()
+    return "button" if _DIALOG.search(instruction) else None
 
 
 def of(kind: str, title: str) -> str | None:

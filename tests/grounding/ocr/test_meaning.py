@@ -193,10 +193,20 @@ def test_a_tab_asked_for_by_what_it_shows_is_found_by_its_title(offline):
     assert found.extra["source"] == "meaning" and _inside(found.point, box), found.extra
 
 
+def test_a_dialog_button_asked_for_by_what_it_does_is_found_by_its_label(offline):
+    # Calc's text import dialog in Chinese: 确定(O) is its OK button; a made-up button of the dialog is no button.
+    image, raw = _cn_screen("calc_csv_import")
+    box = next(e["bbox"] for e in raw["elements"] if e["role"] == "push button" and e["name_cn"] == "确定(O)")
+    found = offline.locate(image, "accept the settings and close the dialog")
+    assert found.extra["source"] == "meaning" and _inside(found.point, box), found.extra
+    made_up = offline.locate(image, "the dialog's zorblax button").extra
+    assert made_up["source"] != "meaning" and made_up["meaning"][0]["cosine"] < meaning.HOLDINGS_FLOOR["button"]
+
+
 @pytest.mark.parametrize("instruction", ["the menu with zorblax options", "the menu for booking flights"])
 def test_made_up_menu_contents_find_no_menu(offline, instruction):
     found = offline.locate(_writer(), instruction)
-    assert found.extra["source"] != "meaning" and found.extra["meaning"][0]["cosine"] < meaning.HOLDINGS_FLOOR
+    assert found.extra["source"] != "meaning" and found.extra["meaning"][0]["cosine"] < meaning.HOLDINGS_FLOOR["menu"]
 
 
 def test_only_a_menu_or_tab_followed_by_what_it_holds_is_asked_for_by_contents():
@@ -207,6 +217,7 @@ def test_only_a_menu_or_tab_followed_by_what_it_holds_is_asked_for_by_contents()
     for named in ("open the Kernel menu", "click Menu", "the column's options menu", "the menu", "menu with",
                   "switch to the Status tab"):
         assert holdings.asked_by_contents(named) is None, named
+    assert holdings.asked_by_contents("close the dialog without saving") == "button"
     assert "undo" in holdings.of("menu", " edit ") and holdings.of("menu", "编辑") == holdings.of("menu", "Edit")
     assert holdings.of("menu", "Frobnicate") is None and holdings.of("tab", "Edit") is None
 
