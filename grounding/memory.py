@@ -1,4 +1,4 @@
-"""Handing freed memory back to the system.
+"""Handing freed memory back to the system, and keeping computed values within a bound (`Remembered`).
 
 The models run in several threads (eval workers, the zoom loop's looks, a desktop agent's steps), and glibc keeps
 the blocks a thread frees in its heap: after a 4K screen's detector activations or a busy screen's icon crops, a
@@ -6,6 +6,11 @@ process would otherwise stay at its peak. Elsewhere (musl, macOS, Windows) these
 """
 
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from typing import Generic, TypeVar
 
 _M_ARENA_MAX = -8
 
@@ -39,3 +44,32 @@ def keep_heaps_small() -> None:
     that have no heap yet, so call it before the threads start."""
     if _GLIBC is not None:
         _GLIBC.mallopt(_M_ARENA_MAX, 2)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Remembered(Generic[K, V]):
+    """Values computed before, by key, at most `capacity` of them, the least recently used forgotten first; safe to
+    share between threads. Asked for many keys at once, as the models embed texts and crops in batches."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, keys: Sequence[K]) -> list[V | None]:
+        """Each key's value, None where it is not remembered."""
+        with self._lock:
+            found = [self._values.get(key) for key in keys]
+            for key, value in zip(keys, found):
+                if value is not None:
+                    self._values.move_to_end(key)
+            return found
+
+    def put(self, keys: Sequence[K], values: Sequence[V]) -> None:
+        with self._lock:
+            self._values.update(zip(keys, values))
+            while len(self._values) > self.capacity:
+                self._values.popitem(last=False)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from grounding.errors import BackendError
+from grounding.memory import Remembered
 from grounding.runtime import Session
 
 from .crops import normalise
@@ -47,37 +47,16 @@ class Snapshot:
         return np.concatenate(parts) if parts else np.zeros((0, self.vocabulary.vectors.shape[1]), np.float32)
 
 
-class _Remembered:
-    """The vectors of crops embedded before, by the crop's pixels, least recently used forgotten first.
-
-    A crop's vector does not depend on the others embedded with it (the encoder treats each alone), so a remembered
-    one is exactly what embedding it again would give. Consecutive screenshots of a live desktop, and the several
-    instructions an evaluation asks about one screenshot, propose mostly the same crops."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._vectors: OrderedDict[bytes, tuple[np.ndarray, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, keys: list[bytes]) -> list[tuple[np.ndarray, ...] | None]:
-        with self._lock:
-            found = [self._vectors.get(key) for key in keys]
-            for key, vectors in zip(keys, found):
-                if vectors is not None:
-                    self._vectors.move_to_end(key)
-            return found
-
-    def put(self, keys: list[bytes], vectors: list[tuple[np.ndarray, ...]]) -> None:
-        with self._lock:
-            self._vectors.update(zip(keys, vectors))
-            while len(self._vectors) > self.capacity:
-                self._vectors.popitem(last=False)
-
-
 @dataclass(frozen=True)
 class IconModel:
     snapshots: tuple[Snapshot, ...]
-    remembered: _Remembered = field(default_factory=lambda: _Remembered(REMEMBERED_CROPS), compare=False, repr=False)
+    # The vectors of crops embedded before, by a digest of the crop's pixels. A crop's vector does not depend on the
+    # others embedded with it (the encoder treats each alone), so a remembered one is exactly what embedding it again
+    # would give. Consecutive screenshots of a live desktop, and the several instructions an evaluation asks about one
+    # screenshot, propose mostly the same crops.
+    remembered: Remembered[bytes, tuple[np.ndarray, ...]] = field(
+        default_factory=lambda: Remembered(REMEMBERED_CROPS), compare=False, repr=False
+    )
 
     def words(self, text: str) -> list[str]:
         """The words of `text` the model knows (every snapshot shares one vocabulary)."""

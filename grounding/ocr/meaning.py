@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from grounding.errors import BackendError
 from grounding.geometry import Box
+from grounding.memory import Remembered
 
 from . import holdings
 from .cjk import drop_mnemonics, has_cjk, width
@@ -59,9 +59,8 @@ class Encoder:
 
     def __init__(self, capacity: int = 50_000) -> None:
         self._model = None
-        self._lock = threading.Lock()
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.capacity = capacity
+        self._lock = threading.Lock()  # one load, and a text asked for by two threads at once is embedded once
+        self._vectors: Remembered[str, np.ndarray] = Remembered(capacity)
 
     def _load(self):
         if self._model is None:
@@ -75,15 +74,13 @@ class Encoder:
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors [N, 512], one per text."""
         with self._lock:
-            todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            found = self._vectors.get(texts)
+            todo = list(dict.fromkeys(t for t, vector in zip(texts, found) if vector is None))
             if todo:
-                for text, vector in zip(todo, np.asarray(self._load().encode(todo), np.float32)):
-                    self._vectors[text] = vector
-                while len(self._vectors) > self.capacity:
-                    self._vectors.popitem(last=False)
-            for text in texts:
-                self._vectors.move_to_end(text)
-            return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 512), np.float32)
+                embedded = dict(zip(todo, np.asarray(self._load().encode(todo), np.float32)))
+                self._vectors.put(todo, list(embedded.values()))
+                found = [embedded[t] if vector is None else vector for t, vector in zip(texts, found)]
+            return np.stack(found) if texts else np.zeros((0, 512), np.float32)
 
     def query(self, text: str) -> np.ndarray:
         """The vector an instruction is compared with (the same space: USE has no query/passage asymmetry)."""

@@ -20,6 +20,7 @@ from grounding.icons.offline import words_on_screen
 from grounding.icons.proposals import propose
 from grounding.icons.text import content_words
 from grounding.inputs import load_image
+from grounding.memory import Remembered
 from grounding.ocr.engine import Line, Page
 from grounding.types import Status
 from tests.conftest import SAMPLES
@@ -139,7 +140,7 @@ def test_crops_embedded_before_are_remembered_exactly_and_a_changed_one_is_embed
     memory, identical to embedding them again, while a crop whose pixels changed never gets an old vector."""
     screen = load_image(SAMPLES / "images/libreoffice_writer_linux/libreoffice_writer_1920x1080_main.png")
     crops = cut(np.asarray(screen), [square(x, 60, 30) for x in range(30, 600, 40)])
-    icon_model = model.IconModel(model.load().snapshots, model._Remembered(capacity=len(crops)))
+    icon_model = model.IconModel(model.load().snapshots, Remembered(capacity=len(crops)))
     fresh = [snapshot.embed(crops) for snapshot in icon_model.snapshots]
     embedded = []
     # The crops each snapshot was given to embed (a call with none runs no session, so it is not counted).
