@@ -25,7 +25,7 @@ _CONTENTS = re.compile(
 
 @functools.cache
 def _table(kind: str) -> dict[str, str]:
-    """Title (lower case) -> a sentence saying what a menu or tab of that title holds."""
+    """Title (lower case) -> a sentence saying what a menu, tab or button of that title holds or does."""
     out: dict[str, str] = {}
     for line in TABLES[kind].read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
@@ -52,5 +52,6 @@ def asked_by_contents(instruction: str) -> str | None:
 
 
 def of(kind: str, title: str) -> str | None:
-    """What a menu or tab of this title usually holds, as a sentence; None for a title that is no conventional one."""
+    """What a menu, tab or button of this title usually holds or does, as a sentence; None for a title that is no
+    conventional one of its kind."""
     return _table(kind).get(" ".join(title.split()).lower())

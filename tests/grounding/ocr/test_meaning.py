@@ -209,7 +209,7 @@ def test_made_up_menu_contents_find_no_menu(offline, instruction):
     assert found.extra["source"] != "meaning" and found.extra["meaning"][0]["cosine"] < meaning.HOLDINGS_FLOOR["menu"]
 
 
-def test_only_a_menu_or_tab_followed_by_what_it_holds_is_asked_for_by_contents():
+def test_a_menu_or_tab_followed_by_what_it_holds_or_a_dialog_is_asked_for_by_contents():
     for asked, kind in (("the menu with undo and redo", "menu"), ("the menu for executing cells", "menu"),
                         ("The menu to restart the kernel", "menu"), ("the sidebar tab listing functions", "tab"),
                         ("the tab for underline and strikethrough", "tab")):
