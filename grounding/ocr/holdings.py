@@ -1,17 +1,22 @@
-"""Menus, tabs and dialog buttons asked for by what they hold or do ("the menu with undo, copy and paste" for Edit,
-"the tab for underline and strikethrough" for Font Effects, "dismiss the dialog without applying" for Cancel): their
-titles are a word or two, too little for a sentence encoder to place near a list of items or a purpose, so a title
-that names a conventional menu (`menus.txt`), tab (`tabs.txt`) or dialog button (`buttons.txt`) is also compared by
-what such a one holds or does."""
+"""Controls asked for by what they hold or do ("the menu with undo, copy and paste" for Edit, "the tab for underline
+and strikethrough" for Font Effects, "dismiss the dialog without applying" for Cancel, "end my session" for Log Out):
+their labels are a word or two, too little for a sentence encoder to place near a list of items or a purpose, so a
+label that names a conventional menu (`menus.txt`), tab (`tabs.txt`), dialog button (`buttons.txt`) or command
+(`commands.txt`: menu items, toolbar commands, links, options, column headers) is also compared by what such a one
+holds or does."""
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from pathlib import Path
+
+from .cjk import has_cjk
 
 _HERE = Path(__file__).resolve().parent
 TABLES = {"menu": _HERE / "menus.txt", "tab": _HERE / "tabs.txt", "button": _HERE / "buttons.txt"}
+COMMANDS = _HERE / "commands.txt"
 
 # "the menu with undo and redo", "the menu for executing cells", "the tab to lock cells", "the sidebar tab listing
 # functions": a menu or tab followed by what it holds or does. "the Kernel menu", "the column's options menu" and
@@ -23,18 +28,32 @@ _CONTENTS = re.compile(
 )
 
 
+def _rows(path: Path) -> Iterator[tuple[list[str], str]]:
+    """(the titles a control goes by, what it holds or does) for each line of a table."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            titles, items = line.split("\t")
+            yield titles.split("|"), items
+
+
 @functools.cache
 def _table(kind: str) -> dict[str, str]:
     """Title (lower case) -> a sentence saying what a menu, tab or button of that title holds or does."""
-    out: dict[str, str] = {}
-    for line in TABLES[kind].read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        titles, items = line.split("\t")
-        names = titles.split("|")
-        for title in names:
-            out[title.lower()] = f"{names[0]} {kind}: {items}"
-    return out
+    return {title.lower(): f"{names[0]} {kind}: {items}" for names, items in _rows(TABLES[kind]) for title in names}
+
+
+@functools.cache
+def _commands() -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """(any label, lower case -> the command's usual label; (usual label, saying) for every saying)."""
+    names: dict[str, str] = {}
+    said: list[tuple[str, str]] = []
+    for labels, does in _rows(COMMANDS):
+        names.update((label.lower(), labels[0]) for label in labels)
+        # The English labels, as the sayings are: a short label in another script lies near unrelated English
+        # sentences ("删除行尾空格", Strip Trailing Spaces, is 0.58 from "the bin for deleted files").
+        english = [label for label in labels if not has_cjk(label)]
+        said += [(labels[0], saying) for saying in [*english, *(d.strip() for d in does.split(";"))] if saying]
+    return names, said
 
 
 # "close the dialog without applying anything", "confirm the changes": a dialog's own buttons asked for by what they
@@ -49,6 +68,17 @@ def asked_by_contents(instruction: str) -> str | None:
     if found:
         return found.group("kind").lower()
     return "button" if _DIALOG.search(instruction) else None
+
+
+def command(label: str) -> str | None:
+    """The usual label of the conventional command a label names ("Sign Out" -> "Log Out"), or None."""
+    return _commands()[0].get(" ".join(label.split()).lower())
+
+
+def sayings() -> list[tuple[str, str]]:
+    """(usual label, a saying) for every conventional command: its labels, and the ways users ask for it without
+    naming it ("Log Out": "Sign Out", "finish the session and leave the account", ...)."""
+    return _commands()[1]
 
 
 def of(kind: str, title: str) -> str | None:

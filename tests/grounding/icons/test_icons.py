@@ -14,7 +14,7 @@ from grounding.errors import InstructionError, OptionError
 from grounding.geometry import Box
 from grounding.icons import model
 from grounding.icons.crops import INPUT, cut, normalise, square
-from grounding.icons.grounder import ICON_CEILING
+from grounding.icons.grounder import ICON_CEILING, IconGrounder
 from grounding.icons.model import SOFTNESS
 from grounding.icons.offline import words_on_screen
 from grounding.icons.proposals import propose
@@ -236,3 +236,15 @@ def test_offline_finds_icons_the_ocr_grounder_misses_on_the_samples():
             prediction = grounder.locate(images[name], record["instruction"])
             hits[key] += prediction.found and truth.contains(prediction.point)
     assert hits["offline"] >= hits["ocr"] + 3, hits
+
+
+def test_an_icon_described_by_what_it_does_is_found_by_its_commands_label():
+    # Writer's toolbar: "insert a picture" names neither the Image button's label nor what it shows, but it is what
+    # users say the conventional Image command does; before, the picture-like region of the page won.
+    image = load_image(SAMPLES / "images" / "libreoffice_writer_linux" / "libreoffice_writer_1920x1080_main.png")
+    icons = IconGrounder()
+    assert icons.command("insert a picture") == "Image"
+    assert icons.command("tool: erase objects or paths") is None  # nearest command too far: no guess
+    found = grounding.load("offline", zoom=False).locate(image, "insert a picture")
+    assert found.extra["source"] == "icon" and found.extra["command"] == "Image", found.extra
+    assert Box(657, 50, 690, 85).contains(found.point)

@@ -238,3 +238,39 @@ def test_a_sorting_instruction_finds_the_header_of_what_it_sorts_by():
     assert meaning.sort_key("Sort users by surname.") == "surname" and meaning.sort_key("order by date") == "date"
     assert meaning.sort_key("see the change log of this order") is None
     assert meaning.sort_key("click the order button by the door") is None
+
+
+@pytest.mark.parametrize(
+    "image, instruction, box, label",
+    [
+        # A conventional command's label is a word or two; it is found by what users say it does.
+        (SAMPLES / "images" / "django_admin_web" / "order_change.png", "store this order and start a fresh one",
+         (847, 2108, 1176, 2160), "Save and add another"),
+        (SAMPLES / "images" / "jupyterlab_web" / "notebook_file_menu.png", "open a file by typing its location",
+         (68, 174, 791, 222), "Open from Path"),
+    ],
+)
+def test_a_command_described_by_what_it_does_is_found_by_its_label(offline, image, instruction, box, label):
+    found = offline.locate(Image.open(image).convert("RGB"), instruction)
+    assert found.extra["source"] == "meaning" and found.extra["matched"] == label, found.extra
+    assert found.extra["meaning"][0]["said_as"] and _inside(found.point, box)
+
+
+def test_a_saying_counts_only_for_a_command_the_instruction_means_most():
+    # "Markdown" turns a cell into text, so its sayings speak of cells; "move this cell down" means Move Cell Down,
+    # and Markdown keeps its own, lower, cosine.
+    lines = [_line("Markdown", 0), _line("Log Out", 30)]
+    moved = {r.piece.text: r for r in meaning.nearest("move this cell down", lines, (400, 100))}
+    assert moved["Markdown"].said_as is None
+    left = meaning.nearest("finish my session and leave the site", lines, (400, 100))[0]
+    assert left.piece.text == "Log Out" and left.said_as and left.cosine > meaning.LATIN_FLOOR
+    assert [m.label for m in meaning.commands_meant("move this cell down", 1)] == ["Move Cell Down"]
+
+
+def test_the_command_table_is_well_formed():
+    labels = [label.lower() for names, _ in holdings._rows(holdings.COMMANDS) for label in names]
+    assert len(labels) == len(set(labels)) and len(labels) > 1000  # each label names one command
+    assert holdings.command(" sign  OUT ") == "Log Out" and holdings.command("注销") == "Log Out"
+    assert holdings.command("Frobnicate") is None
+    said = holdings.sayings()
+    assert ("Log Out", "Sign Out") in said and not any(meaning.has_cjk(saying) for _, saying in said)
