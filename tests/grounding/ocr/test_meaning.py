@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -274,3 +275,30 @@ def test_the_command_table_is_well_formed():
     assert holdings.command("Frobnicate") is None
     said = holdings.sayings()
     assert ("Log Out", "Sign Out") in said and not any(meaning.has_cjk(saying) for _, saying in said)
+
+
+def test_links_set_on_one_line_between_separators_are_pieces_of_their_own():
+    # Django admin's header reads as one line; "/" alone between its links would otherwise make it look like code.
+    lines = [_line("WELCOME, ADA. VIEW SITE / CHANGE PASSWORD / LOG OUT", 0), _line("Home › Users", 30)]
+    texts = [p.text for p in meaning.pieces(lines)]
+    assert texts == ["WELCOME, ADA. VIEW SITE", "CHANGE PASSWORD", "LOG OUT", "Home", "Users"]
+    log_out = next(p for p in meaning.pieces(lines) if p.text == "LOG OUT")
+    assert log_out.box.x1 == pytest.approx(10.0 * len("WELCOME, ADA. VIEW SITE / CHANGE PASSWORD / "), abs=10)
+    found = meaning.nearest("sign out of the admin site", lines, (600, 100))[0]
+    assert found.piece.text == "LOG OUT" and found.said_as
+
+
+def test_a_table_of_sayings_is_embedded_once_and_read_back_by_later_processes(tmp_path, monkeypatch):
+    monkeypatch.setattr(meaning, "_table_cache", lambda: tmp_path)
+    texts = ["finish the session and leave the account", "a blank document"]
+    first = meaning.Encoder().table(texts)
+    assert len(list(tmp_path.glob("*.npy"))) == 1 and first.shape == (2, 512)
+    later = meaning.Encoder()  # a new process's: it must not need the model for a table on disk
+
+    def no_model():
+        raise AssertionError("embedded again")
+
+    monkeypatch.setattr(later, "_load", no_model)
+    assert np.array_equal(later.table(texts), first)
+    with pytest.raises(AssertionError, match="embedded again"):
+        later.table([*texts, "another saying"])  # other texts: another key
