@@ -270,6 +270,10 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
     cosine = cosine + PLACE_WEIGHT * np.array([place_fit(query, p.box, *size) for p in found])
     said = _stems(instruction)
     echo = np.array([_echo(p.text, said) for p in found])
+    # A text matched by what it does is not weighed by its spelling: "Case sensitive" for "make the search
+    # distinguish upper and lower case" shares a word with it, yet is not what the literal matcher missed.
+    said_by_use = list(said_as)
+    echo[said_by_use] = np.floor(echo[said_by_use])
     cosine = np.where(echo >= 1.0, -1.0, cosine - ECHO_WEIGHT * echo)
     words = _words(instruction)
     cosine = np.where([_says_the_opposite(_words(p.text), words) for p in found], -1.0, cosine)
