@@ -110,7 +110,7 @@ class IconGrounder(BaseGrounder):
         (`COMMAND_FLOOR`) and the icon model knows its words; else None."""
         from . import model
 
-        if not self.meaning or has_cjk(instruction):
+        if not self.meaning:
             return None
         meant = commands_meant(instruction, 1)
         if not meant or meant[0].cosine < COMMAND_FLOOR or not model.load().words(meant[0].label):
