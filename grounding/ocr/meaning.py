@@ -270,11 +270,13 @@ def nearest(instruction: str, lines: Sequence[Line], size: tuple[int, int], limi
     cosine = cosine + PLACE_WEIGHT * np.array([place_fit(query, p.box, *size) for p in found])
     said = _stems(instruction)
     echo = np.array([_echo(p.text, said) for p in found])
+    said_words = _stems(instruction, None)
+    repeated = np.array([_echo(p.text, said_words, None) >= 1.0 for p in found])
     # A text matched by what it does is not weighed by its spelling: "Case sensitive" for "make the search
     # distinguish upper and lower case" shares a word with it, yet is not what the literal matcher missed.
     said_by_use = list(said_as)
-    echo[said_by_use] = np.floor(echo[said_by_use])
-    cosine = np.where(echo >= 1.0, -1.0, cosine - ECHO_WEIGHT * echo)
+    echo[said_by_use] = 0.0
+    cosine = np.where(repeated, -1.0, cosine - ECHO_WEIGHT * echo)
     words = _words(instruction)
     cosine = np.where([_says_the_opposite(_words(p.text), words) for p in found], -1.0, cosine)
     if not has_cjk(instruction) and _names_a_label(instruction, query):
@@ -322,20 +324,21 @@ def _gist(instruction: str) -> str:
 # A text that repeats the instruction's own words was already weighed by the literal matcher and found wanting ("Time"
 # for "Click the Choose a Time button", "Kernel" for "restart the kernel": on the dev set every meaning answer that
 # echoed the instruction so was an icon target's wrong answer); the meaning step is for texts that say it in other
-# words or another language. Its cosine loses this much times the share of its words the instruction already says,
-# and a text all of whose words it says is no candidate at all.
+# words or another language. Its cosine loses this much times the share of its words whose stems the instruction
+# already says, and a text all of whose words it says (plural-blind) is no candidate at all; one whose words only
+# share their stems is ("PUBLISHER" for "sort by the company that published each book").
 ECHO_WEIGHT = 0.3
 
 
-def _stems(text: str) -> set[str]:
+def _stems(text: str, letters: int | None = 5) -> set[str]:
     # Plural-blind ("Files" echoes "file"), then the first five letters ("Selection" echoes "selected").
     words = (w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
              for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _FRAME)
-    return {w[:5] for w in words}
+    return {w[:letters] for w in words}
 
 
-def _echo(piece: str, said: set[str]) -> float:
-    stems = _stems(piece)
+def _echo(piece: str, said: set[str], letters: int | None = 5) -> float:
+    stems = _stems(piece, letters)
     return len(stems & said) / len(stems) if stems else 0.0
 
 

@@ -152,6 +152,14 @@ def test_echo_is_blind_to_plurals():
     assert found[0].piece.text == "Reload" and [r.cosine for r in found if r.piece.text == "Files"] == [-1.0]
 
 
+def test_a_text_sharing_only_stems_with_the_instruction_is_docked_not_dropped():
+    # "PUBLISHER" is not "published": the literal matcher could not have found it, so it stays a candidate, a little
+    # lower than it would be.
+    lines = [_line("PUBLISHER", 0), _line("TITLE", 30), _line("PRICE", 60)]
+    found = meaning.nearest("sort by the company that published each book", lines, (400, 100))
+    assert found[0].piece.text == "PUBLISHER" and found[0].cosine > 0
+
+
 def test_a_named_label_is_sought_across_languages_not_among_synonyms():
     # "Compile" names a label; "Build" beside it is another control, 编译 is that label in Chinese. A description
     # still ranks every text, its first word capitalised or not.
