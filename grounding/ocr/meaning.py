@@ -63,7 +63,10 @@ class Reading:
 
 
 class Encoder:
-    """Sentence vectors, loaded on first use and shared by every grounder of the process."""
+    """Sentence vectors, loaded on first use and shared by every grounder of the process. Another encoder (the
+    benchmarks') overrides `_load`, `_embed` and `dim`; remembering and the disk cache stay the same."""
+
+    dim = 512
 
     def __init__(self, capacity: int = 50_000) -> None:
         self._model = None
@@ -86,20 +89,25 @@ class Encoder:
             found = self._vectors.get(texts)
             todo = list(dict.fromkeys(t for t, vector in zip(texts, found) if vector is None))
             if todo:
-                embedded = dict(zip(todo, np.asarray(self._load().encode(todo), np.float32)))
+                embedded = dict(zip(todo, self._embed(todo)))
                 self._vectors.put(todo, list(embedded.values()))
                 found = [embedded[t] if vector is None else vector for t, vector in zip(texts, found)]
-            return np.stack(found) if texts else np.zeros((0, 512), np.float32)
+            return np.stack(found) if texts else np.zeros((0, self.dim), np.float32)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors [N, dim] of the texts, computed afresh."""
+        return np.asarray(self._load().encode(texts), np.float32)
 
     def query(self, text: str) -> np.ndarray:
         """The vector an instruction is compared with (the same space: USE has no query/passage asymmetry)."""
         return self.vectors([text])[0]
 
     def table(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors [N, 512] of a fixed list of texts, such as the command table's sayings (thousands: a second
-        to embed), kept in memory and on disk in the user cache, keyed by the texts and the encoder's version, so
-        only the first process to need them pays."""
-        key = hashlib.blake2b("\n".join([_encoder_version(), *texts]).encode(), digest_size=12).hexdigest()
+        """Unit vectors [N, dim] of a fixed list of texts, such as the command table's sayings (thousands: a second
+        to embed), kept in memory and on disk in the user cache, keyed by the texts and the encoder and its version,
+        so only the first process to need them pays."""
+        encoder = f"{type(self).__qualname__} {_encoder_version()}"
+        key = hashlib.blake2b("\n".join([encoder, *texts]).encode(), digest_size=12).hexdigest()
         with self._lock:
             if key in self._tables:
                 return self._tables[key]
@@ -108,9 +116,9 @@ class Encoder:
             vectors = np.load(path)
         except (OSError, ValueError):
             vectors = None
-        if vectors is None or vectors.shape != (len(texts), 512):
+        if vectors is None or vectors.shape != (len(texts), self.dim):
             with self._lock:
-                vectors = np.asarray(self._load().encode(list(texts)), np.float32).reshape(len(texts), 512)
+                vectors = self._embed(list(texts)).reshape(len(texts), self.dim)
             _save(path, vectors)
         with self._lock:
             self._tables[key] = vectors
