@@ -23,8 +23,8 @@ from grounding.errors import BackendError
 from grounding.geometry import Box, Transform, cover
 from grounding.runtime import Session, threads
 
-# Part of the OCR cache's keys: a reading made by an earlier way of detecting is not reused.
-DETECTION = "tiled"
+# Part of the OCR cache's keys: a reading made by an earlier way of detecting or recognising is not reused.
+READING = "tiled-narrow"
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class OcrGrounder(BaseGrounder):
         return engine.Page(screen.size, screen.lines())
 
     def _screen(self, image: Image.Image) -> tuple[str, engine.Screen, bool]:
-        key = f"{image_key(image)}-det{self.det_limit}-{engine.DETECTION}"
+        key = f"{image_key(image)}-det{self.det_limit}-{engine.READING}"
         screen, cached = _CACHE.get_or_compute(key, lambda: self._new_screen(image))
         return key, screen, cached
 

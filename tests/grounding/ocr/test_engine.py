@@ -1,9 +1,10 @@
-"""The text detector on real screenshots: a 1x 4K screen is detected at its own size, in tiles, with no line lost
-or cut at a seam."""
+"""The text detector and recogniser on real screenshots: a 1x 4K screen is detected at its own size, in tiles, with no
+line lost or cut at a seam; each box is read at its own width, the same whatever is read with it."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from PIL import Image
@@ -113,3 +114,32 @@ def test_a_lazy_screen_survives_the_disk_cache(inkscape):
     again.detect(inkscape)
     screen.detect(inkscape)
     assert again.boxes == screen.boxes
+
+
+@pytest.fixture(scope="module")
+def writer():
+    image = Image.open(WRITER).convert("RGB")
+    return image, engine.find_text(image, 1920).boxes
+
+
+def test_a_box_reads_the_same_whatever_is_read_with_it(writer):
+    image, boxes = writer
+    together = engine.recognize(image, boxes)
+    alone = [engine.recognize(image, [box])[0] for box in boxes[::5]]
+    assert sum(line is not None for line in alone) >= 8
+    assert alone == together[::5]
+
+
+def test_each_crop_is_read_at_its_own_width(writer, monkeypatch):
+    image, boxes = writer
+    _, recognizer = engine.models()
+    widths: list[int] = []
+    run = recognizer.session.run
+    feed = recognizer.session.input
+    monkeypatch.setattr(recognizer.session, "run", lambda feeds: widths.append(feeds[feed].shape[3]) or run(feeds))
+    lines = engine.recognize(image, boxes)
+    height = recognizer.rec_image_shape[1]
+    crops = [Box(*box.to_ints()) for box in boxes]
+    expected = {height * max(recognizer.NARROWEST, math.ceil(crop.width / crop.height)) for crop in crops}
+    assert set(widths) == expected
+    assert min(widths) < 320 and any(word.text == "Edit" for line in lines if line for word in line.words)
