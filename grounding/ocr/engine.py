@@ -24,7 +24,7 @@ from grounding.geometry import Box, Transform, cover
 from grounding.runtime import Session, threads
 
 # Part of the OCR cache's keys: a reading made by an earlier way of detecting or recognising is not reused.
-READING = "tiled-narrow"
+READING = "tiled-narrow-2"
 
 
 @dataclass(frozen=True)
