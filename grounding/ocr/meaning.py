@@ -203,17 +203,29 @@ _SEPARATOR = re.compile(r"[/|·•›»]")
 
 def pieces(lines: Sequence[Line]) -> list[Piece]:
     """The label-sized texts on screen, one per control: runs of words with no wide gap (`match.controls`) split
-    where a separator stands alone between them, trailing colons and ellipses and keyboard mnemonics dropped."""
+    where a separator stands alone between them, trailing colons and ellipses and keyboard mnemonics dropped. A run
+    in which a sentence ends before more words ("WELCOME, ADA. VIEW SITE": a greeting and a link OCR read as one
+    line) also gives the words on each side as pieces."""
     out: dict[tuple[str, tuple], Piece] = {}
     for line in lines:
         for run in controls(line):
-            for part in _between_separators(run):
+            for part in (p for whole in _between_separators(run) for p in _with_sentences(whole)):
                 box = Box.union_of(word.box for word in part)
                 text = " ".join(word.text for word in part)
                 text = re.sub(r"^\W+|[\s:.\u2026]+$", "", " ".join(drop_mnemonics(text).split()))
                 if _labelish(text):
                     out.setdefault((text, tuple(box)), Piece(text, box, line.confidence))
     return list(out.values())
+
+
+_SENTENCE_END = re.compile(r"\w[.!?]$")
+
+
+def _with_sentences(part: list[Word]) -> list[list[Word]]:
+    """The part, and when a sentence ends inside it, the words before and after each such end."""
+    ends = [i + 1 for i, word in enumerate(part[:-1]) if _SENTENCE_END.search(word.text)]
+    bounds = [0, *ends, len(part)]
+    return [part, *(part[a:b] for a, b in zip(bounds, bounds[1:]))] if ends else [part]
 
 
 def _between_separators(run: list[Word]) -> list[list[Word]]:

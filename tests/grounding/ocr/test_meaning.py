@@ -289,11 +289,15 @@ def test_links_set_on_one_line_between_separators_are_pieces_of_their_own():
     # Django admin's header reads as one line; "/" alone between its links would otherwise make it look like code.
     lines = [_line("WELCOME, ADA. VIEW SITE / CHANGE PASSWORD / LOG OUT", 0), _line("Home › Users", 30)]
     texts = [p.text for p in meaning.pieces(lines)]
-    assert texts == ["WELCOME, ADA. VIEW SITE", "CHANGE PASSWORD", "LOG OUT", "Home", "Users"]
+    assert texts == [
+        "WELCOME, ADA. VIEW SITE", "WELCOME, ADA", "VIEW SITE", "CHANGE PASSWORD", "LOG OUT", "Home", "Users"
+    ]
     log_out = next(p for p in meaning.pieces(lines) if p.text == "LOG OUT")
     assert log_out.box.x1 == pytest.approx(10.0 * len("WELCOME, ADA. VIEW SITE / CHANGE PASSWORD / "), abs=10)
     found = meaning.nearest("sign out of the admin site", lines, (600, 100))[0]
     assert found.piece.text == "LOG OUT" and found.said_as
+    # A greeting and a link read as one line: the link after the greeting's full stop is a piece too.
+    assert meaning.nearest("go to the public website", lines, (600, 100))[0].piece.text == "VIEW SITE"
 
 
 def test_a_table_of_sayings_is_embedded_once_and_read_back_by_later_processes(tmp_path, monkeypatch):
