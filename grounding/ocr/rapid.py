@@ -102,7 +102,6 @@ class Recognizer(TextRecognizer):
     """
 
     NARROWEST = 2  # heights: a one-character crop still gets a few CTC columns either side of its glyph
-    TRAINED_RATIO = 320 / 48
     _ELLIPSIS = re.compile(r"(\.\.|\u2026)$")
 
     def __init__(self, config: dict[str, Any], session: Session) -> None:  # not super().__init__: it builds one
@@ -111,11 +110,13 @@ class Recognizer(TextRecognizer):
         self.postprocess_op = CTCLabelDecode(character=characters)
         self.rec_batch_num = config["rec_batch_num"]
         self.rec_image_shape = config["rec_img_shape"]
+        _, height, width = self.rec_image_shape
+        self.trained_ratio = width / height  # 320 / 48
 
     def __call__(self, crops: list[np.ndarray], return_word_box: bool = True) -> list[tuple]:  # type: ignore[override]
         out = self._read(crops, self.NARROWEST, return_word_box)
         again = [i for i, reading in enumerate(out) if self._ELLIPSIS.search(reading[0].rstrip())]
-        for i, reading in zip(again, self._read([crops[i] for i in again], self.TRAINED_RATIO, return_word_box)):
+        for i, reading in zip(again, self._read([crops[i] for i in again], self.trained_ratio, return_word_box)):
             out[i] = reading
         return out
 

@@ -154,7 +154,7 @@ def test_a_reading_that_ends_in_an_ellipsis_is_read_again_at_the_trained_width()
     crops = [np.ascontiguousarray(pixels[int(b.y1) : int(b.y2), int(b.x1) : int(b.x2)]) for b in boxes]
     _, recognizer = engine.models()
     narrow = recognizer._read(crops, recognizer.NARROWEST, True)
-    trained = recognizer._read(crops, recognizer.TRAINED_RATIO, True)
+    trained = recognizer._read(crops, recognizer.trained_ratio, True)
     read = recognizer(crops)
     ellipses = [i for i, (text, *_) in enumerate(narrow) if text.rstrip().endswith("..")]
     assert len(ellipses) >= 5  # the File menu's items that open a dialog: "Save Notebook As...", "Print..."
