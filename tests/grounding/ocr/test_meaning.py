@@ -1,4 +1,4 @@
-"""Matching by meaning with the shipped multilingual sentence encoder, on real screens (no download, no torch)."""
+"""Matching by meaning with the shipped sentence encoders, on real screens (no download, no torch)."""
 
 from __future__ import annotations
 
@@ -103,13 +103,36 @@ def test_meaning_can_be_turned_off(offline):
     assert plain.locate(image, "open the Search menu").extra["source"] == "icon"
 
 
-def test_the_encoder_needs_no_torch_and_no_download():
-    # A process of its own: another test may have imported torch into this one.
-    code = ("import sys; from grounding.ocr import meaning; meaning.ENCODER.vectors(['warm']); "
-            "print(sorted({'torch', 'huggingface_hub', 'transformers'} & set(sys.modules)))")
+def test_the_encoders_need_no_torch_and_no_download():
+    # A process of its own: another test may have imported torch into this one. WordLlama's own loader (the
+    # `wordllama` package, with requests) asks the hub for a file its wheel holds, so only its files are read.
+    code = ("import sys; from grounding.ocr import meaning; meaning.ENCODER.cosines('warm', ['warm up']); "
+            "print(sorted({'torch', 'huggingface_hub', 'transformers', 'wordllama', 'requests'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_wordllama_reads_english_from_the_weights_in_its_wheel():
+    english = meaning.WordLlama()
+    vectors = english.vectors(["Trash", "File Edit View", ""])
+    assert vectors.shape == (3, 256)
+    assert np.allclose(np.linalg.norm(vectors[:2], axis=1), 1.0, atol=1e-5) and not vectors[2].any()
+    trash, menus = english.cosines("the bin for deleted files", ["Trash", "File Edit View"])
+    assert trash > menus + 0.1
+
+
+def test_the_blend_weighs_both_models_within_latin_script_and_asks_use_alone_across_scripts():
+    use, english = meaning.UniversalSentenceEncoder(), meaning.WordLlama()
+    blend = meaning.Blend(use, english)
+    texts = ["Close", "关闭", "Delete"]
+    weight = meaning.Blend.ENGLISH_WEIGHT
+    both = (1 - weight) * use.cosines("close the dialog", texts) + weight * english.cosines("close the dialog", texts)
+    alone = use.cosines("close the dialog", texts)
+    assert np.allclose(blend.cosines("close the dialog", texts), [both[0], alone[1], both[2]])
+    # A Chinese instruction is compared by USE alone, with Chinese and English texts alike.
+    assert np.allclose(blend.cosines("关闭对话框", texts), use.cosines("关闭对话框", texts))
+    assert blend.cosines("close", []).shape == (0,)
 
 
 @pytest.mark.parametrize("label, word", [("保存", "save"), ("打印", "print"), ("剪切", "cut"), ("关闭", "close")])
@@ -303,9 +326,9 @@ def test_links_set_on_one_line_between_separators_are_pieces_of_their_own():
 def test_a_table_of_sayings_is_embedded_once_and_read_back_by_later_processes(tmp_path, monkeypatch):
     monkeypatch.setattr(meaning, "_table_cache", lambda: tmp_path)
     texts = ["finish the session and leave the account", "a blank document"]
-    first = meaning.Encoder().table(texts)
+    first = meaning.UniversalSentenceEncoder().table(texts)
     assert len(list(tmp_path.glob("*.npy"))) == 1 and first.shape == (2, 512)
-    later = meaning.Encoder()  # a new process's: it must not need the model for a table on disk
+    later = meaning.UniversalSentenceEncoder()  # a new process's: it must not need the model for a table on disk
 
     def no_model():
         raise AssertionError("embedded again")
