@@ -16,7 +16,7 @@ from grounding.errors import OptionError
 from grounding.geometry import Box
 from grounding.ocr.cjk import has_cjk
 from grounding.ocr.instruction import parse
-from grounding.ocr.meaning import commands_meant, english_words
+from grounding.ocr.meaning import ENCODER, commands_meant, english_words
 from grounding.types import Prediction, TraceStep
 
 # Similarity -> score, measured on the dev set: the best region was right 18% of the time at similarity 0.1-0.2, 36%
@@ -30,6 +30,8 @@ LOW, HIGH, ICON_CEILING = 0.05, 0.45, 0.75
 # (`meaning.commands_meant`: New, Upload), when that is this near: on the paraphrase split the nearest command was the
 # right one from about 0.65 (New 0.91, Image 0.84, Up 0.75, Upload 0.67), while nearer 0.6 it was often not (Pen for
 # "tool: erase objects or paths", Fill Down for "create a duplicate of this cell below": dev icons lost at 0.5).
+# The cosine is USE's alone, on whose scale this was set: blended with WordLlama, whose averaged word vectors reward
+# shared words, "reload the file list" lay nearest Upload ("Upload File", 0.59) instead of Reload (0.73).
 COMMAND_FLOOR = 0.65
 # What a region's similarity to the command's label gives up against its similarity to the instruction's own words:
 # the label is a guess at what the instruction means.
@@ -112,7 +114,7 @@ class IconGrounder(BaseGrounder):
 
         if not self.meaning:
             return None
-        meant = commands_meant(instruction, 1)
+        meant = commands_meant(instruction, 1, ENCODER.multilingual)
         if not meant or meant[0].cosine < COMMAND_FLOOR or not model.load().words(meant[0].label):
             return None
         return meant[0].label
