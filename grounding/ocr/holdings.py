@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from rapidfuzz import fuzz
+
 from .cjk import has_cjk
 
 _HERE = Path(__file__).resolve().parent
@@ -70,9 +72,32 @@ def asked_by_contents(instruction: str) -> str | None:
     return "button" if _DIALOG.search(instruction) else None
 
 
-def command(label: str) -> str | None:
-    """The usual label of the conventional command a label names ("Sign Out" -> "Log Out"), or None."""
-    return _commands()[0].get(" ".join(label.split()).lower())
+# A label at least this long (letters, spaces aside) may have lost a letter to OCR and still name its command.
+_LONG_LABEL = 12
+
+
+def names(text: str, usual: str) -> bool:
+    """Whether a text on screen, as OCR read it, names the conventional command of this usual label: one of its
+    labels, spaces and case aside (OCR glues words: "writeUnicode BOM" for Write Unicode BOM), or a long one with a
+    letter lost or misread ("Replace Spaces with Tab" for Replace Spaces with Tabs)."""
+    key = _squeezed(text)
+    return any(
+        key == label or (len(label) >= _LONG_LABEL and fuzz.ratio(key, label) >= 95)
+        for label in _labels_of().get(usual, ())
+    )
+
+
+def _squeezed(label: str) -> str:
+    return "".join(label.split()).lower()
+
+
+@functools.cache
+def _labels_of() -> dict[str, tuple[str, ...]]:
+    """A command's usual label -> every label it goes by, squeezed (`_squeezed`)."""
+    labels: dict[str, set[str]] = {}
+    for name, usual in _commands()[0].items():
+        labels.setdefault(usual, set()).add(_squeezed(name))
+    return {usual: tuple(sorted(found)) for usual, found in labels.items()}
 
 
 def sayings() -> list[tuple[str, str]]:

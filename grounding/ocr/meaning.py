@@ -409,7 +409,7 @@ def _by_what_it_does(instruction: str, found: Sequence[Piece], cosine: np.ndarra
     meant = {m.label: m for m in commands_meant(instruction, MEANT, encoder)}
     won: dict[int, str] = {}
     for i, piece in enumerate(found):
-        m = meant.get(holdings.command(piece.text) or "")
+        m = next((m for label, m in meant.items() if holdings.names(piece.text, label)), None)
         if m is not None and m.cosine - SAYING_DISCOUNT > cosine[i]:
             cosine[i] = m.cosine - SAYING_DISCOUNT
             won[i] = m.saying
