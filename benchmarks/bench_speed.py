@@ -52,6 +52,8 @@ before_path, path, instruction, before_instruction = sys.argv[1:5]
 plain = RapidOCR()
 plain(np.full((64, 256, 3), 255, np.uint8))
 grounding.load().locate(Image.new("RGB", (64, 64), "white"), "the gear icon")  # sessions and icon model loaded
+from grounding.ocr import meaning
+meaning.ENCODER.cosines("the gear icon", ["Settings"])  # and both sentence encoders (a blank screen has no text)
 if before_path:  # the previous screenshot of a live session
     grounding.load().locate(grounding.load_image(before_path), before_instruction)
 image = grounding.load_image(path)
