@@ -84,7 +84,7 @@ class Embedder:
         """Unit vectors [N, dim] of the texts, computed afresh."""
         raise NotImplementedError
 
-    def _missing(self, exc: ImportError) -> BackendError:
+    def _missing(self, exc: Exception) -> BackendError:
         return BackendError(f"matching by meaning needs {self.package}: {exc}")
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -177,9 +177,12 @@ class WordLlama(Embedder):
     def _embed(self, texts: list[str]) -> np.ndarray:
         tokenizer, table = self._load()
         out = np.zeros((len(texts), self.dim), np.float32)
-        for i, encoding in enumerate(tokenizer.encode_batch(texts, add_special_tokens=False)):
-            if encoding.ids:
-                mean = table[np.minimum(encoding.ids, len(table) - 1)].mean(axis=0)
+        # One text at a time: `encode_batch` runs a thread pool that warns, and turns itself off, in any process
+        # forked after it (the python tool's sandbox), and a screen's labels take milliseconds either way.
+        for i, text in enumerate(texts):
+            ids = tokenizer.encode(text, add_special_tokens=False).ids
+            if ids:
+                mean = table[np.minimum(ids, len(table) - 1)].mean(axis=0)
                 out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return out
 
@@ -194,7 +197,8 @@ def _package_folder(name: str) -> str:
 
 def latin(text: str) -> bool:
     """Whether every letter of the text is a Latin one (English and the like: what WordLlama was trained on)."""
-    return text.isascii() or all(ord(c) < 0x250 for c in text if c.isalpha())  # the first test: the command table
+    # isascii first: every saying of the command table is tested, for each instruction.
+    return text.isascii() or all(ord(c) < 0x250 for c in text if c.isalpha())
 
 
 class Blend:
