@@ -197,8 +197,13 @@ def _package_folder(name: str) -> str:
 
 def latin(text: str) -> bool:
     """Whether every letter of the text is a Latin one (English and the like: what WordLlama was trained on)."""
-    # isascii first: every saying of the command table is tested, for each instruction.
     return text.isascii() or all(ord(c) < 0x250 for c in text if c.isalpha())
+
+
+@functools.lru_cache(maxsize=4)
+def _latin_table(texts: tuple[str, ...]) -> np.ndarray:
+    """`latin` of each text of a fixed list (the command table's thousands of sayings), worked out once."""
+    return np.array([latin(text) for text in texts], bool)
 
 
 class Blend:
@@ -219,12 +224,13 @@ class Blend:
             return cosine
         english = self.english.cosines(query, texts, table=table)
         both = (1 - self.ENGLISH_WEIGHT) * cosine + self.ENGLISH_WEIGHT * english
-        return np.where([latin(text) for text in texts], both, cosine) if len(texts) else cosine
+        return np.where(_latin_table(tuple(texts)) if table else [latin(t) for t in texts], both, cosine)
 
 
 Encoder = Embedder | Blend
 
 
+@functools.cache  # read from the package's metadata, which is parsed anew on every call
 def _version(package: str) -> str:
     try:
         return f"{package} {importlib.metadata.version(package)}"
