@@ -169,8 +169,6 @@ class WordLlama(Embedder):
                 table = load_file(str(root / "weights" / "l2_supercat_256.safetensors"))["embedding.weight"]
             except (ImportError, OSError) as exc:
                 raise self._missing(exc) from None
-            tokenizer.no_padding()
-            tokenizer.no_truncation()
             self._model = (tokenizer, np.ascontiguousarray(table, np.float32))
         return self._model
 
