@@ -7,6 +7,7 @@ the icon search, so words never pose as icons and nothing is read twice.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +38,9 @@ def words_on_screen(page: Page) -> list[Box]:
         if ((alnum := sum(c.isalnum() for c in word.text)) >= 3 and line.confidence >= 0.75)
         or (alnum == 2 and line.confidence >= 0.9)
     ]
+
+
+_ICON_FOR = re.compile(r"\bicons?\s+(?:to|that|which|for)\b", re.IGNORECASE)
 
 
 class OfflineGrounder(BaseGrounder):
@@ -83,8 +87,9 @@ class OfflineGrounder(BaseGrounder):
         with Stopwatch() as icon_watch:
             found = self.icons.search(image, instruction, exclude=words_on_screen(page))
         with Stopwatch() as meaning_watch:
-            # An instruction that asks for an icon ("the Save icon", "点击“保存”图标") is not after a text.
-            asks_icon = parse(instruction).role == "icon"
+            # An instruction that asks for an icon ("the Save icon", "the icon to upload files", "点击“保存”图标") is
+            # not after a text.
+            asks_icon = parse(instruction).role == "icon" or bool(_ICON_FOR.search(instruction))
             wanted = self.meaning and not asks_icon
             readings = meaning.nearest(instruction, page.lines, image.size) if wanted else []
         timing = {"text_score": round(text.score, 4), "icon_s": round(icon_watch.elapsed, 4),

@@ -299,6 +299,14 @@ def test_a_saying_counts_only_for_a_command_the_instruction_means_most():
     assert [m.label for m in meaning.commands_meant("move this cell down", 1)] == ["Move Cell Down"]
 
 
+def test_a_saying_counts_only_for_a_command_meant_nearly_as_much_as_the_nearest():
+    # "insert a picture" means Image; Hyperlink's saying "Insert Link" shares its verb, yet the link is no answer.
+    meant = meaning.commands_meant("insert a picture", meaning.MEANT)
+    assert meant[0].label == "Image" and "Hyperlink" in [m.label for m in meant]
+    found = meaning.nearest("insert a picture", [_line("Hyperlink", 0)], (400, 100))[0]
+    assert found.said_as is None and found.cosine < meaning.LATIN_FLOOR
+
+
 def test_the_command_table_is_well_formed():
     labels = [label.lower() for names, _ in holdings._rows(holdings.COMMANDS) for label in names]
     assert len(labels) == len(set(labels)) and len(labels) > 1000  # each label names one command
