@@ -2,11 +2,15 @@
 
     python3 benchmarks/bench_icons.py --disk-cache /tmp/icon-ocr     # per application, before/after, icon latency
     python3 benchmarks/bench_icons.py --app inkscape --failures
+    python3 benchmarks/bench_icons.py --causes                       # the icon targets missed, by cause
 
 "ocr" is what offline's own OCR grounder answers alone (its page is read once and cached, so the second call costs
 little); "offline" adds the check-box-beside-its-label rule and the icon search when no words match. A hit is the
 predicted point inside the ground-truth box. "icon pass" is the added time of the icon search (proposals + encoder +
 scoring) on screens where it ran, OCR excluded; the per-size medians show the 4K cost.
+
+--causes sorts each icon target missed by why: answered by a text, by meaning or by place; no icon-like region
+proposed on the target; the target's best region ranked 2-5 or lower by the icon search.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import functools
 import os
 import statistics
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,12 +32,15 @@ def main() -> int:
     parser.add_argument("--app", help="only annotation files whose name contains this")
     parser.add_argument("--disk-cache", type=Path, help="keep OCR results in this directory across runs")
     parser.add_argument("--failures", action="store_true", help="list the icon targets missed")
+    parser.add_argument("--causes", action="store_true", help="count the icon targets missed by cause")
     args = parser.parse_args()
     if args.disk_cache:
         os.environ["SCREENGROUND_OCR_CACHE"] = str(args.disk_cache)
     sys.path.insert(0, str(REPO))
     import grounding
     from grounding.eval import load_dataset
+    from grounding.icons.grounder import IconGrounder
+    from grounding.icons.offline import words_on_screen
     from grounding.inputs import load_image
 
     samples = [s for s in load_dataset(args.dataset).samples if not args.app or args.app in s.split]
@@ -41,6 +48,8 @@ def main() -> int:
     # table[application][ui type] = [samples, hits of ocr alone, hits of offline]
     table: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     icon_seconds: dict[str, list[float]] = defaultdict(list)
+    causes: Counter[str] = Counter()
+    ranker = IconGrounder(candidates=1_000_000)  # every region, ranked as the icon search ranks them
     images: dict[object, object] = {}
     for sample in samples:
         name = sample.image_path
@@ -59,6 +68,9 @@ def main() -> int:
                 cell[2] += bool(hit)
         if "icon_s" in prediction.extra:
             icon_seconds[size].append(prediction.extra["icon_s"])
+        if args.causes and sample.ui_type == "icon":
+            words = words_on_screen(grounder.text.read(images[name]))
+            causes[_cause(hit, prediction, sample, ranker, images[name], words)] += 1
         if args.failures and sample.ui_type == "icon" and not hit:
             best = prediction.point.to_list() if prediction.point else None
             print(f"miss {name} {sample.instruction!r} -> {best} words={prediction.extra.get('words')}")
@@ -80,7 +92,22 @@ def main() -> int:
             f"icon pass {size}: median {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s "
             f"({len(seconds)} runs)"
         )
+    if args.causes:
+        print("icon targets by cause: " + ", ".join(f"{cause} {n}" for cause, n in causes.most_common()))
     return 0
+
+
+def _cause(hit, prediction, sample, ranker, image, words) -> str:
+    if hit:
+        return "hit"
+    source = prediction.extra.get("source")
+    if source != "icon":
+        return f"answered by {source}"
+    matches = ranker.search(image, sample.instruction, exclude=words).matches
+    ranks = [i for i, m in enumerate(matches, 1) if sample.bbox.contains(m.box.center)]
+    if not ranks:
+        return "no region on the target"
+    return "target ranked 2-5" if ranks[0] <= 5 else "target ranked lower"
 
 
 def _percent(cells: dict[str, list[int]], column: str, after: bool) -> str:
