@@ -216,10 +216,16 @@ def test_a_dead_backend_stops_the_run(tmp_path, workers):
 # ---- the command line ---------------------------------------------------------------------------------------------
 
 def _ground(*args: str) -> subprocess.Popen:
-    """`ground` in a child process that knows the test grounder, as a user's shell would run it."""
+    """`ground` in a child process that knows the test grounder, as a user's shell would run it: in the foreground,
+    Ctrl-C delivered. A shell starts a background job (`pytest ... &`, as a script may run the tests) with SIGINT
+    ignored, and the child would inherit that and never see the Ctrl-C this file sends."""
     code = "import sys, tests.grounding.eval.conftest; from agent.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=REPO, preexec_fn=_foreground_signals)
+
+
+def _foreground_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_lines(path: Path, count: int, process: subprocess.Popen, timeout: float = 60) -> None:
