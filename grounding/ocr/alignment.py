@@ -16,11 +16,13 @@ from typing import Protocol
 
 import numpy as np
 
-# Words that pair off with anything and say nothing of what a control does: articles, pronouns, prepositions, the
-# verbs of clicking and the nouns of widgets. Verbs that do say something ("open", "show", "select") are kept.
-FUNCTION_WORDS = frozenset("""the a an this that these those my its it of for with to in on at by from into and or as
-is are be me i you your one here there click press tap hit use menu menus tab tabs button buttons icon icons field box
-item entry option link column sidebar panel pane toolbar bar list dialog window page screen tool""".split())
+from .instruction import FRAME_WORDS
+
+# Words that pair off with anything and say nothing of what a control does: the instruction's frame (articles,
+# pronouns, prepositions, the verbs of clicking, the nouns of widgets) without the verbs that do say something ("open",
+# "show", "select"), and a few more pronouns and frame words.
+FUNCTION_WORDS = (FRAME_WORDS - {"open", "select", "choose", "pick", "show", "go"}) | {
+    "be", "me", "i", "you", "your", "one", "here", "there", "hit", "tool"}
 
 
 class WordVectors(Protocol):

@@ -135,6 +135,12 @@ _CJK_AREAS = [
 ]
 
 
+# The words that frame an instruction rather than say what its target is or does: articles, pronouns, prepositions,
+# the verbs of clicking, opening and choosing, and the nouns of widgets.
+FRAME_WORDS = frozenset("""the a an this that these those my its it of for with to in on at by from into and or as is
+are click press tap open select choose pick show go use menu menus tab tabs button buttons icon icons field box item
+entry option link column sidebar panel pane toolbar bar list dialog window page screen""".split())
+
 @dataclass(frozen=True)
 class Query:
     """What the matcher looks for."""

@@ -30,7 +30,7 @@ from grounding.memory import Remembered
 from . import alignment, holdings
 from .cjk import drop_mnemonics, has_cjk, width
 from .engine import Line, Word
-from .instruction import Query, parse
+from .instruction import FRAME_WORDS, Query, parse
 from .match import controls
 from .rank import place_fit
 
@@ -303,7 +303,9 @@ def _paired_with_sayings(instruction: str) -> np.ndarray:
     """`alignment.scores` of the instruction and every saying, worked out once for both of a locate's questions (the
     icon search's command and the commands on screen)."""
     sayings = [saying for _, saying in holdings.sayings()]
-    return alignment.scores(instruction, sayings, ENCODER.multilingual, table=True)
+    paired = alignment.scores(instruction, sayings, ENCODER.multilingual, table=True)
+    paired.flags.writeable = False  # shared by every later call with this instruction
+    return paired
 
 
 # A conventional command on screen is compared by its sayings when it is among this many nearest the instruction,
@@ -440,8 +442,8 @@ def _by_what_it_does(instruction: str, found: Sequence[Piece], cosine: np.ndarra
     index -> that saying. A command on screen that is not among them keeps its own cosine: a saying shares nouns with
     many instructions ("Markdown": "turn the cell into a text cell", near any instruction about a cell), so a saying
     counts only where the instruction means that command about as much as any other."""
-    meant = commands_meant(instruction, MEANT, encoder)
-    meant = {m.label: m for m in meant if m.cosine >= meant[0].cosine - MEANT_MARGIN} if meant else {}
+    nearest_commands = commands_meant(instruction, MEANT, encoder)
+    meant = {m.label: m for m in nearest_commands if m.cosine >= nearest_commands[0].cosine - MEANT_MARGIN}
     won: dict[int, str] = {}
     for i, piece in enumerate(found):
         m = next((m for label, m in meant.items() if holdings.names(piece.text, label)), None)
@@ -449,11 +451,6 @@ def _by_what_it_does(instruction: str, found: Sequence[Piece], cosine: np.ndarra
             cosine[i] = m.sentence - SAYING_DISCOUNT
             won[i] = m.saying
     return won
-
-
-_FRAME = frozenset("""the a an this that these those my its it of for with to in on at by from into and or as is are
-click press tap open select choose pick show go use menu menus tab tabs button buttons icon icons field box item entry
-option link column sidebar panel pane toolbar bar list dialog window page screen""".split())
 
 
 def _queries(instruction: str) -> list[str]:
@@ -465,7 +462,7 @@ def _queries(instruction: str) -> list[str]:
 
 
 def _gist(instruction: str) -> str:
-    return " ".join(w for w in re.findall(r"[\w'-]+", instruction) if w.lower() not in _FRAME)
+    return " ".join(w for w in re.findall(r"[\w'-]+", instruction) if w.lower() not in FRAME_WORDS)
 
 
 # A text that repeats the instruction's own words was already weighed by the literal matcher and found wanting ("Time"
@@ -480,7 +477,7 @@ ECHO_WEIGHT = 0.3
 def _stems(text: str, letters: int | None = 5) -> set[str]:
     # Plural-blind ("Files" echoes "file"), then the first five letters ("Selection" echoes "selected").
     words = (w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
-             for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _FRAME)
+             for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in FRAME_WORDS)
     return {w[:letters] for w in words}
 
 
