@@ -106,7 +106,7 @@ class OfflineGrounder(BaseGrounder):
         """The target a place-or-order instruction names, or None (then the instruction is grounded as words)."""
         page = self.text.read(image)
         pixels = np.asarray(image)
-        answer = place.locate(relation, page, place.regions_for(pixels, words_on_screen(page)), image.size)
+        answer = place.locate(relation, page, place.regions_for(pixels, words_on_screen(page)), pixels)
         if answer is None:
             return None
         raw = json.dumps({"relation": relation.kind, "target": relation.target, "anchor": relation.anchor})

@@ -1,5 +1,6 @@
 """Instructions that find a target by its place or order: "the field below Name", "the checkbox left of 'Remember
-me'", "the second Save button", "the close button of the Find dialog", "the RMB symbol before 118".
+me'", "the second Save button", "the close button of the Find dialog", "the RMB symbol before 118", and by what it
+belongs to: "the “Add to Cart” button for the cat toy", "the checkbox in the row of config.yaml".
 
 `parse_relation` splits such an instruction into what is sought (a role or a description), the anchor(s) it is
 placed against and the relation; `choose` then picks, among candidate boxes on screen, the one that stands in that
@@ -9,6 +10,7 @@ regions from the icon proposals), so this module is plain geometry.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -17,6 +19,8 @@ from grounding.geometry import Box
 _VERB = (r"(?:(?:please\s+)?(?:click(?: on)?|double[- ]click|right[- ]click|press|tap|select|choose|pick|open|"
          r"go to|switch to|focus(?: on)?|tick|check|uncheck|toggle|hover over|use|type into|type in)\s+)?")
 _ARTICLE = r"(?:the\s+|a\s+|an\s+)?"
+# The same, remembering whether the target opened with one ("the delete button" is a thing, "delete a row" an act).
+_TARGET_ARTICLE = r"(?P<article>the\s+|a\s+|an\s+)?"
 _SIDES = {
     "below": "below", "under": "below", "underneath": "below", "beneath": "below",
     "above": "above",
@@ -35,6 +39,10 @@ _ORDINALS = {
 _ORDINAL_WORDS = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
 _CONTAINERS = r"dialog|window|panel|pane|popup|pop-up|form|toolbar|tool bar|section|menu bar|list|table|toolbox"
 _INSIDE = r"dialog|window|panel|pane|popup|pop-up|form|toolbar|section"
+# "the Edit link in the row of Alice", "the checkbox on the same row as config.yaml".
+_ROW = r"(?:in|on)\s+(?:the\s+)?(?:same\s+)?(?:row|line)\s+(?:of|with|for|as)"
+# "the “Add to Cart” button for the cat toy", "the Edit link of Alice": a labelled control that several items repeat.
+_BELONGS = r"for|of|belonging to"
 # A relation's target is a thing ("the checkbox", "the second Save button", "the RMB symbol"), never an action
 # ("add a cell before this one"), and its anchor is something drawn, never a pronoun or a bare role noun.
 _THINGS = frozenset("""button buttons checkbox box field input tab item entry option menu submenu file folder icon link
@@ -57,7 +65,7 @@ class Relation:
     """What is sought (`target`: role words or a label), against what (`anchor`, `anchor2` for "between"), how."""
 
     target: str
-    kind: str  # below | above | right | left | after | before | between | order | inside
+    kind: str  # below | above | right | left | after | before | between | order | inside | row | of
     anchor: str | None = None
     anchor2: str | None = None
     ordinal: int | None = None  # 1-based; -1 the last, -2 the one before it
@@ -68,41 +76,63 @@ def _clean(text: str) -> str:
     return text.strip(" .,!?;:\"'\u201c\u201d\u2018\u2019")
 
 
+def _clean_target(text: str) -> str:
+    """A target keeps its quotes: in "“Add to Cart” button" they mark where the label ends."""
+    return text.strip(" .,!?;:")
+
+
 def parse_relation(instruction: str) -> Relation | None:
     """The relation an instruction states, or None for an instruction that names its target directly."""
     text = " ".join(instruction.split()).rstrip(" .!?")
     cjk = _parse_cjk(text)
     if cjk is not None:
         return cjk
-    head = rf"^{_VERB}{_ARTICLE}"
+    head = rf"^{_VERB}{_TARGET_ARTICLE}"
     found = re.match(rf"{head}(?P<target>.+?)\s+between\s+{_ARTICLE}(?P<a>.+?)\s+and\s+{_ARTICLE}(?P<b>.+)$", text,
                      re.IGNORECASE)
-    if found and _plausible(found["target"], found["a"]) and _plausible(found["target"], found["b"]):
-        return Relation(_clean(found["target"]), "between", _clean(found["a"]), _clean(found["b"]))
+    if found and _plausible(found, found["a"]) and _plausible(found, found["b"]):
+        return Relation(_clean_target(found["target"]), "between", _clean(found["a"]), _clean(found["b"]))
     found = re.match(rf"{head}(?P<ord>{_ORDINAL_WORDS})\s+(?P<target>.+?)"
                      rf"(?:\s+(?:in|of|on|from)\s+{_ARTICLE}(?P<scope>.+))?$", text, re.IGNORECASE)
-    if found and _plausible(found["target"]):
-        return Relation(_clean(found["target"]), "order", ordinal=_ORDINALS[found["ord"].lower()],
+    if found and _plausible(found):
+        return Relation(_clean_target(found["target"]), "order", ordinal=_ORDINALS[found["ord"].lower()],
                         scope=_clean(found["scope"]) if found["scope"] else None)
     found = re.match(rf"{head}(?P<target>.+?)\s+{_ADVERB}(?P<side>{_SIDE_WORDS})\s+{_ARTICLE}(?P<anchor>\S.*)$", text,
                      re.IGNORECASE)
     if found:
         anchor, _ = _split_scope(found["anchor"])
-        if _plausible(found["target"], anchor):
-            return Relation(_clean(found["target"]), _SIDES[found["side"].lower()], _clean(anchor))
+        if _plausible(found, anchor):
+            return Relation(_clean_target(found["target"]), _SIDES[found["side"].lower()], _clean(anchor))
     found = re.match(rf"{head}(?P<target>.+?)\s+(?:of|in|on)\s+(?:the\s+)(?P<anchor>\S.*?)\s+(?:{_INSIDE})$", text,
                      re.IGNORECASE)
-    if found and _plausible(found["target"], found["anchor"]):
-        return Relation(_clean(found["target"]), "inside", _clean(found["anchor"]))
+    if found and _plausible(found, found["anchor"]):
+        return Relation(_clean_target(found["target"]), "inside", _clean(found["anchor"]))
+    found = re.match(rf"{head}(?P<target>.+?)\s+{_ROW}\s+{_ARTICLE}(?P<anchor>\S.*)$", text, re.IGNORECASE)
+    # Any thing may sit in a row ("the email in the row of Ada": a cell under its column's header).
+    if found and _plausible(found, found["anchor"], any_thing=bool(found["article"])):
+        return Relation(_clean_target(found["target"]), "row", _clean(found["anchor"]))
+    found = re.match(rf"{head}(?P<target>.+?)\s+(?:{_BELONGS})\s+{_ARTICLE}(?P<anchor>\S.*)$", text, re.IGNORECASE)
+    if found and _plausible(found, found["anchor"]) and _labelled(found["target"]):
+        return Relation(_clean_target(found["target"]), "of", _clean(found["anchor"]))
     return None
 
 
-def _plausible(target: str, anchor: str | None = None) -> bool:
-    words = re.findall(r"[\w-]+", target)
-    # A lower-case action word opens an imperative ("add a cell before this one"); "the Delete button" is a label.
-    if not words or words[0] in _ACTIONS or words[-1].lower() not in _THINGS:
+def _plausible(found: re.Match, anchor: str | None = None, any_thing: bool = False) -> bool:
+    words = re.findall(r"[\w-]+", found["target"])
+    # A lower-case action word opens an imperative ("add a cell before this one") unless an article makes it a
+    # thing's name ("the delete button next to report.pdf"); "the Delete button" is a label.
+    if not words or (words[0] in _ACTIONS and not found["article"]):
+        return False
+    if not any_thing and words[-1].lower() not in _THINGS:
         return False
     return anchor is None or _clean(anchor).lower() not in _NOT_ANCHORS and bool(re.search(r"\w", anchor))
+
+
+def _labelled(target: str) -> bool:
+    """Whether a target names its label before its role noun, quoted or capitalised ("“Add to Cart” button", "Edit
+    link"); "plus sign for creating a new buyer" describes a control, it does not say which of many it is."""
+    words = target.split()
+    return len(words) >= 2 and (words[0][:1].isupper() or words[0][:1] in "'\"\u201c\u2018")
 
 
 def _split_scope(anchor: str) -> tuple[str, str | None]:
@@ -169,6 +199,35 @@ def beside(anchor: Box, candidates: list[Box], side: str) -> Box | None:
         if best_gap is None or gap < best_gap:
             best, best_gap = box, gap
     return best
+
+
+def _distance(anchor: Box, box: Box) -> float:
+    """How far a box lies from the anchor across the item they would share: the gap sideways, and the offset of the
+    centres down (none on the anchor's row). An item's controls follow its name, below it or on its row, so a box
+    above counts double: in a list whose items stack name, then button, the button just above an item's name
+    belongs to the item before it."""
+    dx = max(0.0, box.x1 - anchor.x2, anchor.x1 - box.x2)
+    dy = 0.0 if _row_overlap(anchor, box) >= 0.4 else box.center.y - anchor.center.y
+    return math.hypot(dx, dy if dy >= 0 else 2 * dy)
+
+
+def belonging(anchor: Box, candidates: list[Box]) -> Box | None:
+    """The candidate of the anchor's own item (its card in a grid, its row in a table): the nearest by
+    `_distance`, outside the anchor."""
+    outside = [box for box in candidates if box.iou(anchor) <= 0.3 and not box.contains(anchor.center)]
+    return min(outside, key=lambda box: _distance(anchor, box)) if outside else None
+
+
+def under(header: Box, candidates: list[Box]) -> list[Box]:
+    """The candidates in a column header's column."""
+    return [box for box in candidates if _column_overlap(header, box) > 0.3]
+
+
+def on_row(anchor: Box, candidates: list[Box]) -> list[Box]:
+    """The candidates on the anchor's row (outside it), nearest first."""
+    row = [box for box in candidates if _row_overlap(anchor, box) >= 0.4 and box.iou(anchor) <= 0.3
+           and not box.contains(anchor.center)]
+    return sorted(row, key=lambda box: _distance(anchor, box))
 
 
 def between(a: Box, b: Box, candidates: list[Box]) -> Box | None:

@@ -1,12 +1,15 @@
 """`offline` on instructions that locate by place or order, on a drawn form and on real screens."""
 
+import html
 import json
+import re
+import subprocess
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import grounding
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, require_tool
 
 CN = REPO / "benchmarks" / "meaning" / "cn"
 
@@ -93,3 +96,52 @@ def test_a_chinese_relation_on_a_chinese_screen(offline):
 def test_places_can_be_turned_off(offline):
     plain = grounding.load("offline", zoom=False, places=False)
     assert plain.locate(drawn_form(), "the second Save button").extra["source"] != "place"
+
+
+SHOP = REPO / "tests" / "apps" / "web" / "shop.html"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """A shop page as headless Chromium draws it (a grid of cards that each end in "Add to Cart", a table of
+    orders with a check box and Edit / Delete links on every row), and each marked element's box from its DOM."""
+    browser = require_tool("chromium", "chromium")
+    folder = tmp_path_factory.mktemp("shop")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             "--disable-background-networking", "--force-device-scale-factor=1", "--window-size=1280,900",
+             f"--user-data-dir={folder / 'profile'}"]
+    shot = folder / "shop.png"
+    subprocess.run([*flags, f"--screenshot={shot}", SHOP.as_uri()], check=True, capture_output=True, timeout=120)
+    dom = subprocess.run([*flags, "--dump-dom", SHOP.as_uri()], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    boxes = json.loads(html.unescape(re.search(r'data-boxes="([^"]*)"', dom)[1]))
+    return Image.open(shot).convert("RGB"), boxes
+
+
+@pytest.mark.parametrize(
+    "instruction, element",
+    [
+        ("Click the “Add to Cart” button for the cat toy", "cart-cat"),
+        ("the Add to Cart button for the Dog Bed", "cart-dog"),
+        ("the 'Add to Cart' button of the Rabbit Hutch", "cart-rabbit"),  # the second row of cards
+        ("the Add to Cart button below Bird Feeder", "cart-bird"),  # not the price right below the title
+        ("the Delete link in the row of Ada Lovelace", "delete-ada"),
+        ("the Edit link for Grace Hopper", "edit-grace"),
+        ("the checkbox in the row of Alan Turing", "check-alan"),
+        ("the delete link next to Alan Turing", "delete-alan"),
+    ],
+)
+def test_a_control_by_the_item_it_belongs_to(offline, shop, instruction, element):
+    image, boxes = shop
+    found = offline.locate(image, instruction)
+    assert found.extra["source"] == "place"
+    x1, y1, x2, y2 = boxes[element]
+    assert x1 <= found.point.x <= x2 and y1 <= found.point.y <= y2, (found.point, found.extra)
+
+
+def test_a_cell_under_its_column_header(offline, shop):
+    image, boxes = shop
+    found = offline.locate(image, "the total in the row of Grace Hopper")
+    assert found.extra["source"] == "place"
+    x1, y1, x2, y2 = boxes["total-grace"]
+    assert x1 <= found.point.x <= x2 and y1 <= found.point.y <= y2, (found.point, found.extra)

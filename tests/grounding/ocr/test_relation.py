@@ -5,7 +5,17 @@ from pathlib import Path
 import pytest
 
 from grounding.geometry import Box
-from grounding.ocr.relation import Relation, beside, between, nth, parse_relation, sequences
+from grounding.ocr.relation import (
+    Relation,
+    belonging,
+    beside,
+    between,
+    nth,
+    on_row,
+    parse_relation,
+    sequences,
+    under,
+)
 from tests.conftest import REPO
 
 
@@ -24,6 +34,15 @@ from tests.conftest import REPO
         ("“名称”下方的输入框", Relation("输入框", "below", "名称")),
         ("第二个“保存”按钮", Relation("“保存”按钮", "order", ordinal=2)),
         ("最后一个标签页", Relation("标签页", "order", ordinal=-1)),
+        # By what the target belongs to: a labelled control that every item repeats, a thing on an item's row.
+        ("Click the “Add to Cart” button for the cat toy", Relation("“Add to Cart” button", "of", "cat toy")),
+        ("the Edit link of Grace Hopper", Relation("Edit link", "of", "Grace Hopper")),
+        ("the checkbox in the row of config.yaml", Relation("checkbox", "row", "config.yaml")),
+        ("the Delete link on the same row as #1042", Relation("Delete link", "row", "#1042")),
+        ("the email in the row of Ada", Relation("email", "row", "Ada")),
+        # An article makes an action word a name: "the delete button", unlike "delete the row below Total".
+        ("the delete button next to report.pdf", Relation("delete button", "after", "report.pdf")),
+        ("the 'Save' button right of Cancel", Relation("'Save' button", "right", "Cancel")),
     ],
 )
 def test_relations_are_parsed(instruction, relation):
@@ -41,6 +60,9 @@ def test_instructions_that_name_their_target_are_not_relations():
         "click the Insert a cell above button", "hover over More Filters", "Merge Cell Above",
         "tool: toggle between normal and color managed modes", "click the 'Settings' menu in the menu bar",
         "Create a duplicate of this cell below", "Move this cell down", "Pop Selected Objects out of Group",
+        # A description before "for" says what a control does, not which of many it is.
+        "the plus sign for creating a new buyer", "the sidebar tab for installing plugins", "the icon for bold text",
+        "delete the row below Total", "add a cell in the row of Total", "click Search for the file",
         *_instructions(REPO / "benchmarks" / "meaning" / "paraphrase.tsv"),
     ]
     assert [i for i in plain if parse_relation(i) is not None] == []
@@ -73,3 +95,31 @@ def test_between_and_order():
     assert [len(r) for r in runs] == [3]  # the box off to the right is no part of the column
     assert nth(runs[0], 1) == COLUMN[0] and nth(runs[0], -1) == COLUMN[2] and nth(runs[0], 5) is None
     assert sequences(ROW, horizontal=True) == [ROW]
+
+
+# A grid of two cards (title, then its button below) and a table row (name, then its links far to the right).
+CARDS = {"title A": Box(55, 183, 200, 203), "button A": Box(55, 237, 168, 267),
+         "title B": Box(339, 183, 420, 203), "button B": Box(339, 237, 452, 267)}
+TABLE = {"Ada": Box(200, 620, 300, 640), "Edit 1": Box(438, 620, 468, 640), "Edit 2": Box(438, 657, 468, 677),
+         "Alan": Box(200, 657, 300, 677), "header": Box(430, 580, 500, 600)}
+
+
+def test_belonging_takes_the_anchors_own_card_or_row():
+    buttons = [CARDS["button A"], CARDS["button B"]]
+    assert belonging(CARDS["title A"], buttons) == CARDS["button A"]
+    assert belonging(CARDS["title B"], buttons) == CARDS["button B"]
+    edits = [TABLE["Edit 1"], TABLE["Edit 2"]]
+    assert belonging(TABLE["Ada"], edits) == TABLE["Edit 1"]
+    assert belonging(TABLE["Alan"], edits) == TABLE["Edit 2"]  # its own row, not the one above at the same distance
+    # In a list whose items stack name then button, the button just above a name is the previous item's.
+    stacked = [Box(10, 40, 90, 60), Box(10, 120, 90, 140)]
+    assert belonging(Box(10, 80, 120, 100), stacked) == stacked[1]
+    assert belonging(TABLE["Ada"], [TABLE["Ada"]]) is None
+
+
+def test_on_row_and_under_a_header():
+    everything = list(TABLE.values())
+    assert on_row(TABLE["Ada"], everything) == [TABLE["Edit 1"]]
+    assert on_row(TABLE["Alan"], everything) == [TABLE["Edit 2"]]
+    cells = [box for name, box in TABLE.items() if name != "header"]
+    assert under(TABLE["header"], cells) == [TABLE["Edit 1"], TABLE["Edit 2"]]
