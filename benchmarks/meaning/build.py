@@ -12,6 +12,9 @@ paraphrase.tsv: instructions that describe what a target does or looks like, wri
 The build refuses one that contains the label as a phrase, or every word of a label of several words.
 relation.tsv: instructions that find a target by its place or order ("the field right of 'Family:'", "the second
 Cancel button"), whose truth is the dev target named in the first column.
+task: no file of its own. Each paraphrase becomes the purpose of a click on the target's label, the way task-style
+instructions are written ("Click 'Bold' to make the selected text heavier", "To jump to a specific line number,
+click Go to Line...", "Find Edit (the menu with undo and redo) and click it"); the wording is drawn by a hash of the id.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import os
 import re
 import sys
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from grounding.ocr.instruction import parse  # noqa: E402
 from grounding.ocr.match import normalize  # noqa: E402
 
-SPLITS = ("paraphrase", "relation", "cn")
+SPLITS = ("paraphrase", "relation", "task", "cn")
 # The applications whose results may be looked at while tuning; the others are reported, never inspected.
 TUNING_APPS = ("Django admin", "Geany", "JupyterLab", "LibreOffice Writer", "MLflow", "Thunar")
 
@@ -77,9 +81,26 @@ def quotes_label(instruction: str, label: str) -> bool:
     return len(label_words) > 1 and all(word in words for word in label_words)
 
 
+# A purpose that is an act ("make the selected text heavier") follows "to"; one that is a thing ("the menu with undo
+# and redo") says what the label is.
+_TO_DO = ("Click {L} to {p}", "To {p}, click {L}", "I want to {p}: click {L}", "click on {L} in order to {p}",
+          "Press {L} so that you can {p}", "{P} by clicking {L}")
+_A_THING = ("Click {L}, {p}", "Find {L} ({p}) and click it", "Click on {L} - {p}")
+_QUOTES = ("{}", "'{}'", '"{}"', "\u201c{}\u201d")
+
+
+def task_style(dev_id: str, purpose: str, label: str) -> str:
+    """A click on the label with the paraphrase as its purpose, worded by a hash of the id."""
+    draw = zlib.crc32(dev_id.encode())
+    thing = purpose.split()[0].lower() in ("the", "a", "an")
+    templates = _A_THING if thing else _TO_DO
+    quoted = _QUOTES[(draw >> 8) % len(_QUOTES)].format(label)
+    return templates[draw % len(templates)].format(L=quoted, p=purpose, P=purpose[:1].upper() + purpose[1:])
+
+
 def build(split: str, check_only: bool) -> int:
     records = dev_records()
-    rows = read_tsv(HERE / f"{split}.tsv")
+    rows = read_tsv(HERE / f"{'paraphrase' if split == 'task' else split}.tsv")
     problems, out = [], {}
     seen = set()
     for dev_id, instruction in rows:
@@ -90,6 +111,8 @@ def build(split: str, check_only: bool) -> int:
         label = label_of(record)
         if split == "paraphrase" and quotes_label(instruction, label):
             problems.append(f"{dev_id}: {instruction!r} quotes the label {label!r}")
+        if split == "task":
+            instruction = task_style(dev_id, instruction, label)
         new_id = f"{split}_{dev_id}"
         if new_id in seen:  # the same target asked twice gets a numbered id
             new_id = f"{new_id}_{sum(i.startswith(new_id) for i in seen) + 1}"

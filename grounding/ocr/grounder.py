@@ -85,6 +85,13 @@ class OcrGrounder(BaseGrounder):
             query = parse(instruction)
             pending = screen.pending
             ranked, newly = _read_until_settled(query, screen, image)
+            whole = parse(instruction, whole=True)
+            if whole != query:
+                # The purpose cut off a task-style instruction may be part of the label; the better match decides.
+                ranked_whole, more = _read_until_settled(whole, screen, image)
+                newly += more
+                if ranked_whole and (not ranked or ranked_whole[0].score > ranked[0].score):
+                    query, ranked = whole, ranked_whole
             if newly or screen.pending != pending:
                 store(key, screen)
         places = best_per_place((r.candidate for r in ranked), self.candidates)

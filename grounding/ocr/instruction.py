@@ -152,10 +152,67 @@ class Query:
     shown_inside: bool = False  # the words are the control's content ("the input showing Walden"), not a caption
 
 
-def parse(instruction: str) -> Query:
+# Task-style instructions wrap the click in its purpose ("Click Delete to remove this order", "To jump to a line,
+# click Go to Line...", "Sort by publisher by clicking PUBLISHER", "Find Edit (the menu with undo and redo) and click
+# it", "Click Tabs, the menu for switching documents"). The act is the clause that clicks; the purpose is left to
+# the meaning search, which reads the whole instruction.
+_ACT_VERB = (r"(?:click(?: on)?|double[- ]click(?: on)?|right[- ]click(?: on)?|press|tap(?: on)?|hit|select|choose|"
+             r"pick|use|open)")
+_PURPOSE = (r"(?:in order to|so as to|so that|so (?:i|you|we|they) can|which (?:will|lets|allows)|"
+            r"that (?:will|lets|allows)|to)")
+_ACT_FRAMES = (
+    # "Find Edit and click it" (once any aside in parentheses is gone)
+    re.compile(rf"^(?:find|locate|look for|spot)\s+(?P<act>.+?)\s+and\s+{_ACT_VERB}\s+(?:it|on it|that)$", re.I),
+    # "To jump to a line, click Go to Line...", "In order to ..., press X"
+    re.compile(rf"^(?:to|in order to)\s+[^,]+,\s*(?P<act>{_ACT_VERB}\s.+)$", re.I),
+    # "I want to see the change log of this order: click HISTORY"
+    re.compile(rf"^i(?:'d| would)?\s+(?:want|need|like|wish)\s+to\s+.+?[:;.]\s+(?P<act>{_ACT_VERB}\s.+)$", re.I),
+    # "I want to open the File menu"
+    re.compile(r"^i(?:'d| would)?\s+(?:want|need|like|wish)\s+to\s+(?P<act>.+)$", re.I),
+    # "In the toolbar, click Bold": the place goes last, where places are read.
+    re.compile(rf"^(?P<place>(?:in|on|at|from|within|inside|under)\s[^,]{{1,40}}),\s*(?P<act>{_ACT_VERB}\s.+)$", re.I),
+    # "Sort by the company that published each book by clicking PUBLISHER"
+    re.compile(r"^.+?\s+by\s+(?P<verb>clicking|pressing|tapping|selecting|choosing|picking|using|opening|hitting)"
+               r"(?:\s+on)?\s+(?P<act>.+)$", re.I),
+    # "Click Delete to remove this order", "Press PRICE so that you can sort the books": the purpose starts with a
+    # lower-case word ("Go to Line", "Add to Cart" keep their capitals).
+    re.compile(rf"^(?P<act>{_ACT_VERB}\s.+?)\s+{_PURPOSE}\s+(?-i:[a-z]).*$", re.I),
+    # "Click Tabs, the menu for switching between open documents", "Click on Home - the start page"
+    re.compile(rf"^(?P<act>{_ACT_VERB}\s.+?)(?:,|\s[-\u2013\u2014])\s+(?:the|a|an|which|that|it)\s.+$", re.I),
+)
+# "Click on Settings (gear icon)": an aside of two words or more that starts in lower case ("Python 3 (ipykernel)"
+# keeps its one-word part).
+_ASIDE = re.compile(r"\s*\((?-i:[a-z])[^()]*\s[^()]*\)")
+
+
+def act_of(text: str) -> str:
+    """The clause of a task-style instruction that says what to click, or the instruction itself. A cut is kept only
+    when something other than a role noun or a pronoun is left to click ("click the icon to add another customer"
+    names no label: its purpose is all it says)."""
+    act = _ASIDE.sub("", text).strip()
+    for frame in _ACT_FRAMES:
+        found = frame.match(act)
+        if found is None:
+            continue
+        clause = found["act"].strip(" ,.!?")
+        if "verb" in frame.groupindex:
+            clause = f"click {clause}"
+        if "place" in frame.groupindex:
+            clause = f"{clause} {found['place']}"
+        target = _strip(clause)[0].lower()
+        if target and target not in _ROLES and target not in ("it", "this", "that", "here", "there"):
+            return act_of(clause) if clause != act else clause
+    return act if act != text and _strip(act)[0] else text
+
+
+def parse(instruction: str, whole: bool = False) -> Query:
+    """What to look for. A task-style instruction is read for its act (`act_of`) unless `whole`: a label may read
+    like a purpose ("click into the Start typing to filter… box"), which only the screen can tell."""
     text = " ".join(instruction.split())
     if has_cjk(text):
         return _parse_cjk(text)
+    if not whole and _quoted(text) is None:
+        text = act_of(text)
     area = None
     for pattern, name in _AREAS:
         found = re.search(rf"(?:^|\s|,){pattern}\s*[.!?]?$|\s{pattern}(?=\s)", text, flags=re.IGNORECASE)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from grounding.geometry import Box
 
+from .instruction import act_of
+
 _VERB = (r"(?:(?:please\s+)?(?:click(?: on)?|double[- ]click|right[- ]click|press|tap|select|choose|pick|open|"
          r"go to|switch to|focus(?: on)?|tick|check|uncheck|toggle|hover over|use|type into|type in)\s+)?")
 _ARTICLE = r"(?:the\s+|a\s+|an\s+)?"
@@ -83,7 +85,9 @@ def _clean_target(text: str) -> str:
 
 def parse_relation(instruction: str) -> Relation | None:
     """The relation an instruction states, or None for an instruction that names its target directly."""
-    text = " ".join(instruction.split()).rstrip(" .!?")
+    # The act of a task-style instruction: "Combine this cell with the one before it by clicking 'Merge Cell Above'"
+    # places nothing.
+    text = act_of(" ".join(instruction.split())).rstrip(" .!?")
     cjk = _parse_cjk(text)
     if cjk is not None:
         return cjk

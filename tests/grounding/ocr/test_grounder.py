@@ -157,6 +157,22 @@ def test_a_1x_4k_screen_is_detected_only_as_far_as_the_instruction_needs(instruc
     assert ranked[0].candidate == everything[0].candidate
 
 
+@pytest.mark.parametrize(
+    "instruction, target",
+    [
+        # The purpose is cut off: "Delete to remove this order" is read nowhere, "Delete" is.
+        ("Click Delete to remove this order", "Delete"),
+        ("Find HISTORY (the change log of this order) and click it", "HISTORY"),
+        # The purpose is the label's own: the sidebar's filter box reads "Start typing to filter…".
+        ("click into the Start typing to filter… box", "Start typing to filter…"),
+    ],
+)
+def test_a_task_style_instruction_finds_its_label(ocr, instruction, target):
+    found = ocr.locate(Image.open(DJANGO_4K), instruction)
+    assert found.found and found.extra["target"] == target, found.extra
+    assert found.extra["matched"].startswith(target.rstrip("…")), found.extra
+
+
 def test_misspelt_label_scores_below_an_exact_one(ocr):
     image = Image.open(WRITER)
     exact = ocr.locate(image, "open the Format menu")

@@ -34,7 +34,6 @@ from grounding.ocr.instruction import parse
         ("switch Use regular expressions on or off", "Use regular expressions", None, None),
         ("hover over Arrange", "Arrange", None, None),
         ("press Try it now", "Try it now", None, None),
-        ("click into the Start typing to filter… box", "Start typing to filter…", "input", None),
         ("the Family box", "Family", "input", None),
         ("click the Search for combo box", "Search for", "dropdown", None),
         ("choose the Trash entry", "Trash", "item", None),
@@ -51,6 +50,41 @@ from grounding.ocr.instruction import parse
 def test_parse(instruction, target, role, area):
     query = parse(instruction)
     assert (query.target, query.role, query.area) == (target, role, area)
+
+
+@pytest.mark.parametrize(
+    "instruction, target, area",
+    [
+        ("Click Delete to remove this order", "Delete", None),
+        ("Press PRICE so that you can sort the books by cost", "PRICE", None),
+        ("click Add to Cart in order to buy the toy", "Add to Cart", None),
+        ("To jump back to the earlier bookmark, click Go to Previous Marker", "Go to Previous Marker", None),
+        ("Sort by the company that published each book by clicking PUBLISHER", "PUBLISHER", None),
+        ("I want to see the change log of this order: click HISTORY", "HISTORY", None),
+        ("I want to open the File menu", "File", None),
+        ("Find Edit (the menu with undo and redo) and click it", "Edit", None),
+        ("Click Tabs, the menu for switching between open documents", "Tabs", None),
+        ("Click on Home - the start page", "Home", None),
+        ("Click on Settings (gear icon)", "Settings", None),
+        ("In the toolbar, click Bold", "Bold", "top"),
+        # Not task frames: a label with "to" in it, a purpose that is all the instruction says, an aside in a label.
+        ("Click Go to Line...", "Go to Line", None),
+        ("click the icon to add another customer", "icon to add another customer", None),
+        ("Click to expand", "to expand", None),
+        ("jump to a specific line number", "specific line number", None),
+        ('click the "Python 3 (ipykernel)" button', "Python 3 (ipykernel)", None),
+    ],
+)
+def test_task_style_instructions_are_read_for_their_act(instruction, target, area):
+    query = parse(instruction)
+    assert (query.target, query.area) == (target, area)
+
+
+def test_a_label_that_reads_like_a_purpose_survives_in_the_whole_reading():
+    instruction = "click into the Start typing to filter… box"
+    assert parse(instruction).target == "Start typing"
+    assert (parse(instruction, whole=True).target, parse(instruction, whole=True).role) == (
+        "Start typing to filter…", "input")
 
 
 def test_quotes_mark_the_exact_label():

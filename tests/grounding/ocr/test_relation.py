@@ -43,6 +43,8 @@ from tests.conftest import REPO
         # An article makes an action word a name: "the delete button", unlike "delete the row below Total".
         ("the delete button next to report.pdf", Relation("delete button", "after", "report.pdf")),
         ("the 'Save' button right of Cancel", Relation("'Save' button", "right", "Cancel")),
+        # A task-style instruction is placed by its act, not by its purpose.
+        ("Click the Delete link in the row of Ada to remove her order", Relation("Delete link", "row", "Ada")),
     ],
 )
 def test_relations_are_parsed(instruction, relation):
@@ -63,6 +65,7 @@ def test_instructions_that_name_their_target_are_not_relations():
         # A description before "for" says what a control does, not which of many it is.
         "the plus sign for creating a new buyer", "the sidebar tab for installing plugins", "the icon for bold text",
         "delete the row below Total", "add a cell in the row of Total", "click Search for the file",
+        "Combine this cell with the one before it by clicking “Merge Cell Above”",
         *_instructions(REPO / "benchmarks" / "meaning" / "paraphrase.tsv"),
     ]
     assert [i for i in plain if parse_relation(i) is not None] == []
